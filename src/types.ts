@@ -1,0 +1,39 @@
+/** Result shapes shared by the library, the worker's HTTP API and the browser entry. */
+
+/** One label's score, as transformers.js and Workers AI return them. */
+export interface LabelScore {
+  label: string
+  score: number
+}
+
+/** A memorized training example that moved a decision. */
+export interface Neighbor {
+  /** Row index in memory.bin. */
+  row: number
+  /** The label of the memorized example. */
+  label: string
+  /** Cosine similarity between the query's key and the stored key (from the quantized keys). */
+  similarity: number
+  /** Normalised weight of this neighbour's residual, exp(-dist/sigma) over the k neighbours. */
+  weight: number
+}
+
+export interface BasePrediction {
+  label: string
+  score: number
+  scores: LabelScore[]
+}
+
+export interface Classification {
+  /** The ResMem label: argmax of softmax(z/T) + sum_i w_i r_i. */
+  label: string
+  score: number
+  /** All labels, sorted by score, highest first. */
+  scores: LabelScore[]
+  /** What the base model alone says (softmax(z/T)). */
+  base: BasePrediction
+  /** Whether the text was cut to the model's maximum number of tokens. */
+  truncated: boolean
+  /** Present when explain was requested. */
+  neighbors?: Neighbor[]
+}
