@@ -1,0 +1,148 @@
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { sha256Hex } from '../../src/memory/checksum.ts'
+import { buildMemory } from '../../src/memory/build.ts'
+import { MEMORY_VERSION, writeMemory, type Dtype } from '../../src/memory/format.ts'
+import { MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest, type Manifest } from '../../src/memory/manifest.ts'
+import { ModelRunner } from '../../src/model/runner.ts'
+import { nodeIndexFactory, nodeOrt, sourceFor, type KernelChoice } from '../../src/node/index.ts'
+import type { HubOptions } from '../../src/bundle/source.ts'
+import { TextTokenizer } from '../../src/tokenize/index.ts'
+import { CliError } from '../cli/errors.ts'
+import { readLabelledJsonl, type LabelledExample } from '../data/index.ts'
+import { addEmbeddingOutput, inspectModel } from '../export/index.ts'
+import { embedSplit, labelIds, type EmbeddedSplit } from './embed.ts'
+import { MODEL_FILE, readModelFolder, type ModelFolder } from './model-folder.ts'
+import { writeBundleAtomically } from './output.ts'
+import { DEFAULT_GRID, baseAccuracy, evaluateGrid, pickBest, type Grid, type ScoredPoint } from './tune.ts'
+
+const require = createRequire(import.meta.url)
+export const VERSIONS: Record<string, string> = {
+  'resmem-edge': require('../../package.json').version,
+  'onnxruntime-node': require('onnxruntime-node/package.json').version,
+  'memory-format': String(MEMORY_VERSION),
+}
+
+export interface BuildOptions {
+  /** Model folder, URL or hf:owner/name. */
+  model: string
+  train: string
+  val: string
+  out: string
+  name?: string
+  grid?: Grid
+  batchSize?: number
+  kernel?: KernelChoice
+  hub?: HubOptions
+}
+
+/** A model made ResMem-ready and run once: what build and eval both start from. */
+export interface PreparedModel {
+  folder: ModelFolder
+  /** The ONNX bytes with the `embedding` output. */
+  model: Uint8Array
+  fingerprint: string
+  embedding: { name: string; source: string; dim: number }
+  tokenizer: TextTokenizer
+  runner: ModelRunner
+}
+
+export async function prepareModel(location: string, hub?: HubOptions): Promise<PreparedModel> {
+  const folder = await readModelFolder(location, sourceFor(location, hub))
+  let edited: ReturnType<typeof addEmbeddingOutput>
+  try {
+    edited = addEmbeddingOutput(folder.model)
+  } catch (err) {
+    throw new CliError(`${location}/${MODEL_FILE}: ${(err as Error).message}`)
+  }
+  const runner = await ModelRunner.create(nodeOrt, edited.bytes, { intraOpNumThreads: 2, interOpNumThreads: 1 })
+  return {
+    folder,
+    model: edited.bytes,
+    fingerprint: await sha256Hex(edited.bytes),
+    embedding: edited.embedding,
+    tokenizer: new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.config.maxLength),
+    runner,
+  }
+}
+
+export async function embedFile(prepared: PreparedModel, name: string, file: string, batchSize?: number): Promise<{ examples: LabelledExample[]; split: EmbeddedSplit }> {
+  const examples = await readLabelledJsonl(file)
+  if (examples.length === 0) throw new CliError(`${file}: no examples`)
+  const ids = labelIds(examples, prepared.folder.config.labels, file)
+  const split = await embedSplit(name, examples, ids, prepared.tokenizer, prepared.runner, batchSize)
+  if (split.dim !== prepared.embedding.dim) throw new CliError(`${prepared.folder.location}/${MODEL_FILE}: embedding output has ${split.dim} dimensions, the graph declares ${prepared.embedding.dim}`)
+  return { examples, split }
+}
+
+export interface BuildResult {
+  manifest: Manifest
+  grid: ScoredPoint[]
+  seconds: number
+}
+
+/** model folder + labelled train/val -> ResMem-ready ONNX, int8 memory.bin, manifest.json (written atomically). */
+export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
+  const started = performance.now()
+  const prepared = await prepareModel(o.model, o.hub)
+  const labels = prepared.folder.config.labels
+  const train = await embedFile(prepared, 'train', o.train, o.batchSize)
+  const val = await embedFile(prepared, 'val', o.val, o.batchSize)
+  const dtype: Dtype = 'int8'
+  const grid = evaluateGrid({
+    train: train.split,
+    heldOut: val.split,
+    labels,
+    dtype,
+    grid: o.grid ?? DEFAULT_GRID,
+    modelFingerprint: prepared.fingerprint,
+    createIndex: nodeIndexFactory(o.kernel),
+  })
+  const best = pickBest(grid)
+  const memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
+  const memoryBytes = await writeMemory(memory)
+  const res = memory.residuals
+  const residualErrorBound = res.dtype === 'int8' ? res.scales.reduce((m, s) => Math.max(m, s / 2), 0) : 0
+  const info = inspectModel(prepared.model)
+  const trainBytes = new Uint8Array(await readFile(o.train))
+  const manifest = parseManifest({
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    name: o.name ?? prepared.folder.location.split('/').filter(Boolean).pop() ?? 'model',
+    labels,
+    resmem: { k: best.k, sigma: best.sigma, temperature: best.temperature, key: `penultimate:${prepared.embedding.source}` },
+    model: {
+      file: MODEL_FILE,
+      sha256: prepared.fingerprint,
+      bytes: prepared.model.length,
+      maxLength: prepared.tokenizer.maxLength,
+      inputs: info.inputs.map((i: { name: string }) => i.name),
+      embedding: { output: prepared.embedding.name, source: prepared.embedding.source, dim: prepared.embedding.dim },
+    },
+    memory: {
+      file: 'memory.bin',
+      sha256: await sha256Hex(memoryBytes),
+      bytes: memoryBytes.length,
+      formatVersion: MEMORY_VERSION,
+      rows: memory.rows,
+      dim: memory.dim,
+      quantization: {
+        keys: 'int8, one global symmetric scale, L2-normalised rows',
+        residuals: 'int8, symmetric scale per row',
+        keyScale: memory.keys.dtype === 'int8' ? memory.keys.scale : 1,
+        residualErrorBound,
+      },
+    },
+    tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split) },
+    metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemAccuracy: best.accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
+    data: { train: { file: o.train.split('/').pop()!, sha256: await sha256Hex(trainBytes), rows: train.examples.length } },
+    versions: VERSIONS,
+  })
+  await writeBundleAtomically(o.out, {
+    ...prepared.folder.files,
+    [MODEL_FILE]: prepared.model,
+    'memory.bin': memoryBytes,
+    'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
+  })
+  return { manifest, grid, seconds: (performance.now() - started) / 1000 }
+}

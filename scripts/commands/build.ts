@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util'
+import { CliError } from '../cli/errors.ts'
+import { buildResMem, type BuildResult } from '../build/pipeline.ts'
+import { DEFAULT_GRID, type Grid } from '../build/tune.ts'
+
+const HELP = `usage: resmem build --model DIR --train FILE --val FILE --out DIR [options]
+
+Exports a ResMem-ready ONNX model (adds the "embedding" output feeding the classifier layer) and an int8
+residual memory (memory.bin + manifest.json), tuning k, sigma and T on the validation split.
+
+  --model DIR|URL|hf:owner/name   a Hugging Face classifier folder (config.json, tokenizer.json, onnx/model.onnx)
+  --train FILE                    labelled JSONL ({"text","label"}) to memorize
+  --val FILE                      labelled JSONL to tune k, sigma and T on
+  --out DIR                       output folder (replaced only when the new build verifies)
+  --name NAME                     name in the manifest (default: the model folder's name)
+  --k LIST --sigma LIST --temperature LIST   grid, comma-separated (defaults ${DEFAULT_GRID.k.join(',')} / ${DEFAULT_GRID.sigma.join(',')} / ${DEFAULT_GRID.temperature.join(',')})
+  --batch-size N                  texts per model run (default 32)
+  --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
+
+function numbers(flag: string, value: string | undefined, fallback: number[]): number[] {
+  if (value === undefined) return fallback
+  const list = value.split(',').map(Number)
+  if (list.length === 0 || list.some((x) => !Number.isFinite(x) || x <= 0)) throw new CliError(`--${flag}: expected positive numbers separated by commas, got "${value}"`)
+  return list
+}
+
+export function printBuild(result: BuildResult): void {
+  const { manifest: m, seconds } = result
+  const b = m.tuning.best
+  console.log(`${m.name}: ${m.memory.rows} memory rows x ${m.memory.dim} dims, ${m.memory.bytes} bytes`)
+  console.log(`tuned on val (${m.tuning.examples} examples, ${result.grid.length} points): k=${b.k} sigma=${b.sigma} T=${b.temperature}`)
+  console.log(`val accuracy: base ${m.tuning.baseAccuracy.toFixed(4)} -> resmem-int8 ${b.accuracy.toFixed(4)}  (${seconds.toFixed(1)} s)`)
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      train: { type: 'string' },
+      val: { type: 'string' },
+      out: { type: 'string' },
+      name: { type: 'string' },
+      k: { type: 'string' },
+      sigma: { type: 'string' },
+      temperature: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'hub-host': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (values.help) return console.log(HELP)
+  for (const flag of ['model', 'train', 'val', 'out'] as const) if (!values[flag]) throw new CliError(`missing --${flag}\n\n${HELP}`)
+  const grid: Grid = {
+    k: numbers('k', values.k, DEFAULT_GRID.k).map(Math.round),
+    sigma: numbers('sigma', values.sigma, DEFAULT_GRID.sigma),
+    temperature: numbers('temperature', values.temperature, DEFAULT_GRID.temperature),
+  }
+  const result = await buildResMem({
+    model: values.model!,
+    train: values.train!,
+    val: values.val!,
+    out: values.out!,
+    name: values.name,
+    grid,
+    batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined,
+    hub: values['hub-host'] ? { host: values['hub-host'] } : undefined,
+  })
+  printBuild(result)
+  console.log(`wrote ${values.out}`)
+}

@@ -1,0 +1,72 @@
+import type { ScoredPoint } from '../build/tune.ts'
+import type { EvalResult } from './run.ts'
+
+/**
+ * The eval report: the table, and validation accuracy over k and sigma (one panel per temperature).
+ * Plain SVG written here: the report must open offline from a file, with no script or CDN, and a line
+ * chart is a few dozen lines.
+ */
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f']
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+
+function panel(points: ScoredPoint[], temperature: number, yMin: number, yMax: number, best: ScoredPoint | undefined, baseAccuracy: number): string {
+  const W = 320
+  const H = 220
+  const m = { l: 48, r: 10, t: 24, b: 36 }
+  const ks = [...new Set(points.map((p) => p.k))].sort((a, b) => a - b)
+  const sigmas = [...new Set(points.map((p) => p.sigma))].sort((a, b) => a - b)
+  const lx = (k: number) => Math.log2(k)
+  const x = (k: number) => m.l + ((lx(k) - lx(ks[0])) / Math.max(1e-9, lx(ks[ks.length - 1]) - lx(ks[0]))) * (W - m.l - m.r)
+  const y = (a: number) => H - m.b - ((a - yMin) / Math.max(1e-9, yMax - yMin)) * (H - m.t - m.b)
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="validation accuracy over k at T=${temperature}">`]
+  parts.push(`<text x="${W / 2}" y="16" text-anchor="middle" font-size="13">T = ${temperature}</text>`)
+  for (let i = 0; i <= 4; i++) {
+    const a = yMin + ((yMax - yMin) * i) / 4
+    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${y(a)}" y2="${y(a)}" stroke="#eee"/><text x="${m.l - 4}" y="${y(a) + 4}" text-anchor="end" font-size="10">${a.toFixed(3)}</text>`)
+  }
+  for (const k of ks) parts.push(`<text x="${x(k)}" y="${H - m.b + 14}" text-anchor="middle" font-size="10">${k}</text>`)
+  parts.push(`<text x="${(W + m.l) / 2}" y="${H - 6}" text-anchor="middle" font-size="11">k (neighbours)</text>`)
+  parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${y(baseAccuracy)}" y2="${y(baseAccuracy)}" stroke="#000" stroke-dasharray="4 3"><title>base model: ${baseAccuracy.toFixed(4)}</title></line>`)
+  sigmas.forEach((sigma, si) => {
+    const line = ks
+      .map((k) => points.find((p) => p.k === k && p.sigma === sigma && p.temperature === temperature))
+      .filter((p): p is ScoredPoint => p !== undefined)
+    const d = line.map((p, i) => `${i ? 'L' : 'M'}${x(p.k).toFixed(1)},${y(p.accuracy).toFixed(1)}`).join('')
+    parts.push(`<path d="${d}" fill="none" stroke="${COLORS[si % COLORS.length]}" stroke-width="1.5"/>`)
+  })
+  if (best && best.temperature === temperature) parts.push(`<circle cx="${x(best.k)}" cy="${y(best.accuracy)}" r="5" fill="none" stroke="black" stroke-width="2"><title>chosen: k=${best.k} sigma=${best.sigma}</title></circle>`)
+  parts.push('</svg>')
+  return parts.join('')
+}
+
+export function renderReport(result: EvalResult): string {
+  const baseValAccuracy = result.baseValAccuracy
+  const grid = result.grid
+  const temps = [...new Set(grid.map((p) => p.temperature))].sort((a, b) => a - b)
+  const sigmas = [...new Set(grid.map((p) => p.sigma))].sort((a, b) => a - b)
+  const accs = grid.map((p) => p.accuracy).concat(baseValAccuracy)
+  const yMin = Math.max(0, Math.min(...accs) - 0.005)
+  const yMax = Math.min(1, Math.max(...accs) + 0.005)
+  const best = grid.length ? grid.reduce((a, b) => (b.accuracy > a.accuracy ? b : a)) : undefined
+  const resmem = result.rows.find((r) => r.method === 'resmem-int8')
+  const chosen = resmem ? grid.find((p) => p.k === resmem.params.k && p.sigma === resmem.params.sigma && p.temperature === resmem.params.temperature) : best
+  const legend = sigmas.map((s, i) => `<span style="color:${COLORS[i % COLORS.length]}">&#9632; sigma ${s}</span>`).join(' ')
+  const rows = result.rows
+    .map((r) => `<tr><td>${esc(r.method)}</td><td>${r.accuracy.toFixed(4)}</td><td>${r.macro_f1.toFixed(4)}</td><td>${r.memory_bytes.toLocaleString('en')}</td><td>${r.build_seconds.toFixed(1)}</td><td>${esc(Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '))}</td></tr>`)
+    .join('\n')
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ResMem eval: ${esc(result.dataset)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}.panels{display:flex;flex-wrap:wrap;gap:8px}</style>
+</head><body>
+<h1>ResMem eval: ${esc(result.dataset)}</h1>
+<p>${result.examples.train} training examples memorized, settings tuned on ${result.examples.val} validation examples, scored on ${result.examples.test} test examples.</p>
+<table><thead><tr><th>method</th><th>accuracy</th><th>macro-F1</th><th>memory bytes</th><th>build s</th><th>settings (from val)</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<h2>Validation accuracy of resmem-int8 over k and sigma</h2>
+<p>${legend} &mdash; base model on val: ${baseValAccuracy.toFixed(4)} (dashed). The circle marks the setting the build chose.</p>
+<div class="panels">${temps.map((t) => panel(grid, t, yMin, yMax, chosen, baseValAccuracy)).join('\n')}</div>
+</body></html>
+`
+}

@@ -1,0 +1,167 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadBundle } from '../../src/bundle/load.ts'
+import { buildMemory } from '../../src/memory/build.ts'
+import { memoryByteLength, type Dtype, type ResidualMemory } from '../../src/memory/format.ts'
+import { MemorySearch } from '../../src/resmem/search.ts'
+import { argmax } from '../../src/resmem/combine.ts'
+import { dirSource } from '../../src/node/source.ts'
+import { nodeIndexFactory } from '../../src/node/index.ts'
+import { CliError } from '../cli/errors.ts'
+import { embedFile, prepareModel, type PreparedModel } from '../build/pipeline.ts'
+import type { EmbeddedSplit } from '../build/embed.ts'
+import { DEFAULT_GRID, baseAccuracy, evaluateGrid, pickBest, type ScoredPoint } from '../build/tune.ts'
+import { findNeighbors, interpPredict, knnPredict, tuneKnn, tuneLambda } from './knn.ts'
+import { accuracy, macroF1 } from './metrics.ts'
+import { naiveBayesBytes, predictNaiveBayes, trainNaiveBayes } from './naive-bayes.ts'
+
+export interface EvalRow {
+  method: string
+  accuracy: number
+  macro_f1: number
+  memory_bytes: number
+  build_seconds: number
+  /** Settings chosen on the validation split. */
+  params: Record<string, number>
+}
+
+export interface EvalResult {
+  dataset: string
+  rows: EvalRow[]
+  examples: { train: number; val: number; test: number }
+  /** ResMem int8 validation grid, for the report's plot. */
+  grid: ScoredPoint[]
+  /** The base model's accuracy on val, the line the grid is to beat. */
+  baseValAccuracy: number
+  labels: string[]
+}
+
+export interface EvalInputs {
+  dataset: string
+  model: string
+  train: string
+  val: string
+  test: string
+}
+
+const seconds = (t0: number) => (performance.now() - t0) / 1000
+
+function resmemPredict(memory: ResidualMemory, split: EmbeddedSplit, params: { k: number; sigma: number; temperature: number }): Uint32Array {
+  const index = memory.keys.dtype === 'int8' ? nodeIndexFactory()(memory.keys.data, memory.rows, memory.dim) : undefined
+  const search = new MemorySearch(memory, index)
+  const c = split.classes
+  return Uint32Array.from({ length: split.rows }, (_, i) =>
+    search.decide(split.logits.subarray(i * c, (i + 1) * c), split.embeddings.subarray(i * split.dim, (i + 1) * split.dim), params).label,
+  )
+}
+
+/** One run, one table: every method scored on the same test split, every setting chosen on val. */
+export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
+  const t0 = performance.now()
+  const prepared: PreparedModel = await prepareModel(inputs.model)
+  const labels = prepared.folder.config.labels
+  const classes = labels.length
+  const train = await embedFile(prepared, 'train', inputs.train)
+  // Making the graph ResMem-ready and embedding the training set is part of every memory method's build.
+  const embedTrainSeconds = seconds(t0)
+  const val = await embedFile(prepared, 'val', inputs.val)
+  const test = await embedFile(prepared, 'test', inputs.test)
+  const truth = test.split.labels
+  const rows: EvalRow[] = []
+  const add = (method: string, predicted: ArrayLike<number>, memoryBytes: number, buildSeconds: number, params: Record<string, number> = {}) =>
+    rows.push({ method, accuracy: accuracy(predicted, truth), macro_f1: macroF1(predicted, truth, classes), memory_bytes: memoryBytes, build_seconds: buildSeconds, params })
+
+  // base: the model alone.
+  add('base', Uint32Array.from({ length: test.split.rows }, (_, i) => argmax(test.split.logits.subarray(i * classes, (i + 1) * classes))), 0, 0)
+
+  // knn and knn-interp on float32 keys.
+  let t = performance.now()
+  const kMax = Math.max(...DEFAULT_GRID.k)
+  const valNb = findNeighbors(train.split, val.split, kMax)
+  const knn = tuneKnn(train.split, val.split, valNb, DEFAULT_GRID.k, DEFAULT_GRID.sigma)
+  const lambda = tuneLambda(train.split, val.split, valNb, knn)
+  const knnSeconds = embedTrainSeconds + seconds(t)
+  const testNb = findNeighbors(train.split, test.split, kMax)
+  const keyBytes = train.split.rows * (train.split.dim * 4 + 4)
+  add('knn', knnPredict(train.split, testNb, test.split.rows, knn), keyBytes, knnSeconds, { k: knn.k, sigma: knn.sigma })
+  add('knn-interp', interpPredict(train.split, test.split, testNb, knn, lambda.lambda), keyBytes, knnSeconds, { k: knn.k, sigma: knn.sigma, lambda: lambda.lambda })
+
+  // ResMem with float32 and int8 memories, each tuned on val.
+  let grid: ScoredPoint[] = []
+  for (const dtype of ['float32', 'int8'] as Dtype[]) {
+    t = performance.now()
+    const input = { train: train.split, heldOut: val.split, labels, dtype, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex: nodeIndexFactory() }
+    const points = evaluateGrid(input)
+    const best = pickBest(points)
+    const memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
+    const buildSeconds = embedTrainSeconds + seconds(t)
+    add(`resmem-${dtype === 'float32' ? 'fp32' : 'int8'}`, resmemPredict(memory, test.split, best), memoryByteLength(memory.rows, memory.dim, labels, dtype, dtype), buildSeconds, {
+      k: best.k,
+      sigma: best.sigma,
+      temperature: best.temperature,
+    })
+    if (dtype === 'int8') grid = points
+  }
+
+  // Bag-of-words multinomial naive Bayes on the same split, alpha tuned on val.
+  t = performance.now()
+  let bestNb = { alpha: 1, accuracy: -1 }
+  for (const alpha of [0.01, 0.03, 0.1, 0.3, 1]) {
+    const nb = trainNaiveBayes(train.examples.map((e) => e.text), train.split.labels, classes, alpha)
+    const acc = accuracy(val.examples.map((e) => predictNaiveBayes(nb, e.text)), val.split.labels)
+    if (acc > bestNb.accuracy) bestNb = { alpha, accuracy: acc }
+  }
+  const nb = trainNaiveBayes(train.examples.map((e) => e.text), train.split.labels, classes, bestNb.alpha)
+  add('naive-bayes', test.examples.map((e) => predictNaiveBayes(nb, e.text)), naiveBayesBytes(nb), seconds(t), { alpha: bestNb.alpha })
+
+  return {
+    dataset: inputs.dataset,
+    rows,
+    examples: { train: train.split.rows, val: val.split.rows, test: test.split.rows },
+    grid,
+    baseValAccuracy: baseAccuracy(val.split),
+    labels,
+  }
+}
+
+/**
+ * Scores a finished build on a test file: `--model DIR --memory DIR --test FILE`. The model folder is made
+ * ResMem-ready the same way the build did it, and must be the model the memory was built for.
+ */
+export async function evaluateBuild(modelDir: string, memoryDir: string, testFile: string): Promise<EvalResult> {
+  if (!existsSync(join(memoryDir, 'manifest.json'))) throw new CliError(`${memoryDir}: no manifest.json (is it the output of \`resmem build\`?)`)
+  let bundle
+  try {
+    bundle = await loadBundle(dirSource(memoryDir))
+  } catch (err) {
+    throw new CliError(`${memoryDir}: ${(err as Error).message}`)
+  }
+  const prepared = await prepareModel(modelDir)
+  const { memory, manifest } = bundle
+  if (memory.modelFingerprint !== prepared.fingerprint) {
+    throw new CliError(`${memoryDir}/memory.bin: built for model ${memory.modelFingerprint.slice(0, 12)}…, but ${modelDir} is ${prepared.fingerprint.slice(0, 12)}…`)
+  }
+  const labels = prepared.folder.config.labels
+  const test = await embedFile(prepared, 'test', testFile)
+  const classes = labels.length
+  const truth = test.split.labels
+  const base = Uint32Array.from({ length: test.split.rows }, (_, i) => argmax(test.split.logits.subarray(i * classes, (i + 1) * classes)))
+  const resmem = resmemPredict(memory, test.split, manifest.resmem)
+  const row = (method: string, predicted: Uint32Array, bytes: number, params: Record<string, number>): EvalRow => ({
+    method,
+    accuracy: accuracy(predicted, truth),
+    macro_f1: macroF1(predicted, truth, classes),
+    memory_bytes: bytes,
+    build_seconds: 0,
+    params,
+  })
+  const { k, sigma, temperature } = manifest.resmem
+  return {
+    dataset: manifest.name,
+    rows: [row('base', base, 0, {}), row('resmem-int8', resmem, manifest.memory.bytes, { k, sigma, temperature })],
+    examples: { train: memory.rows, val: manifest.tuning.examples, test: test.split.rows },
+    grid: manifest.tuning.grid.map((p) => ({ ...p, meanTrueProb: Number.NaN })),
+    baseValAccuracy: manifest.tuning.baseAccuracy,
+    labels,
+  }
+}

@@ -1,0 +1,89 @@
+import { sha256Hex } from '../memory/checksum.ts'
+import { readMemory, MemoryFormatError, type ResidualMemory } from '../memory/format.ts'
+import { parseManifest, type Manifest } from '../memory/manifest.ts'
+import { parseModelConfig, type ModelConfig } from '../model/config.ts'
+import { ArtifactError, type FileSource } from './source.ts'
+
+/** Every file of a ResMem build, parsed and checked against each other. */
+export interface Bundle {
+  manifest: Manifest
+  config: ModelConfig
+  tokenizerJson: object
+  tokenizerConfig: object
+  model: Uint8Array
+  memory: ResidualMemory
+}
+
+export const BUNDLE_FILES = ['manifest.json', 'config.json', 'tokenizer.json', 'tokenizer_config.json'] as const
+
+async function read(source: FileSource, path: string): Promise<Uint8Array> {
+  try {
+    return await source(path)
+  } catch (err) {
+    if (err instanceof ArtifactError) throw err
+    throw new ArtifactError('missing_file', `${path}: cannot be read (${(err as Error).message})`)
+  }
+}
+
+function json(path: string, bytes: Uint8Array): object {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+    if (typeof value !== 'object' || value === null) throw new Error('not a JSON object')
+    return value
+  } catch (err) {
+    throw new ArtifactError('corrupt', `${path}: not valid JSON (${(err as Error).message})`)
+  }
+}
+
+function sameLabels(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/**
+ * Loads and cross-checks a bundle: the model file must be the one the manifest and the memory were built
+ * for, the memory's key dimension must be the model's embedding dimension and all label lists must agree.
+ */
+export async function loadBundle(source: FileSource): Promise<Bundle> {
+  const [manifestBytes, configBytes, tokenizerBytes, tokenizerConfigBytes] = await Promise.all(BUNDLE_FILES.map((p) => read(source, p)))
+  let manifest: Manifest
+  try {
+    manifest = parseManifest(manifestBytes)
+  } catch (err) {
+    throw new ArtifactError('corrupt', (err as Error).message)
+  }
+  const tokenizerJson = json('tokenizer.json', tokenizerBytes)
+  const tokenizerConfig = json('tokenizer_config.json', tokenizerConfigBytes)
+  let config: ModelConfig
+  try {
+    config = parseModelConfig(json('config.json', configBytes), tokenizerConfig)
+  } catch (err) {
+    throw new ArtifactError('corrupt', (err as Error).message)
+  }
+  const [model, memoryBytes] = await Promise.all([read(source, manifest.model.file), read(source, manifest.memory.file)])
+
+  const modelHash = await sha256Hex(model)
+  if (modelHash !== manifest.model.sha256) {
+    throw new ArtifactError('model_mismatch', `${manifest.model.file}: SHA-256 ${modelHash.slice(0, 12)}… is not the ${manifest.model.sha256.slice(0, 12)}… the manifest was built for`)
+  }
+  const memoryHash = await sha256Hex(memoryBytes)
+  if (memoryHash !== manifest.memory.sha256) {
+    throw new ArtifactError('model_mismatch', `${manifest.memory.file}: SHA-256 ${memoryHash.slice(0, 12)}… is not the ${manifest.memory.sha256.slice(0, 12)}… the manifest lists`)
+  }
+  let memory: ResidualMemory
+  try {
+    memory = await readMemory(memoryBytes)
+  } catch (err) {
+    if (err instanceof MemoryFormatError) throw new ArtifactError('corrupt', err.message)
+    throw err
+  }
+  if (memory.modelFingerprint !== modelHash) {
+    throw new ArtifactError('model_mismatch', `${manifest.memory.file}: built for model ${memory.modelFingerprint.slice(0, 12)}…, this model is ${modelHash.slice(0, 12)}…`)
+  }
+  if (memory.dim !== manifest.model.embedding.dim) {
+    throw new ArtifactError('dimension_mismatch', `${manifest.memory.file}: keys have ${memory.dim} dimensions, the model's embedding has ${manifest.model.embedding.dim}`)
+  }
+  if (!sameLabels(memory.labels, config.labels) || !sameLabels(manifest.labels, config.labels)) {
+    throw new ArtifactError('label_mismatch', `labels disagree: config.json [${config.labels.join(', ')}], ${manifest.memory.file} [${memory.labels.join(', ')}], manifest.json [${manifest.labels.join(', ')}]`)
+  }
+  return { manifest, config, tokenizerJson, tokenizerConfig, model, memory }
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod'
+
+/**
+ * manifest.json: what a ResMem build produced and how to use it. The worker serves it at GET /v1/model;
+ * the loader checks it against the files it names.
+ */
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 as 64 lowercase hex digits')
+
+export const MANIFEST_FORMAT = 'resmem-manifest'
+export const MANIFEST_VERSION = 1
+
+export const TuningPoint = z.object({
+  k: z.number().int().nonnegative(),
+  sigma: z.number().positive(),
+  temperature: z.number().positive(),
+  accuracy: z.number().min(0).max(1),
+})
+export type TuningPoint = z.infer<typeof TuningPoint>
+
+export const Manifest = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  version: z.literal(MANIFEST_VERSION),
+  name: z.string().min(1),
+  labels: z.array(z.string().min(1)).min(2),
+  resmem: z.object({
+    k: z.number().int().nonnegative().max(256),
+    sigma: z.number().positive(),
+    temperature: z.number().positive(),
+    key: z.string().min(1),
+  }),
+  model: z.object({
+    file: z.string().min(1),
+    sha256: sha256Hex,
+    bytes: z.number().int().positive(),
+    maxLength: z.number().int().min(2),
+    inputs: z.array(z.string()),
+    embedding: z.object({ output: z.string(), source: z.string(), dim: z.number().int().positive() }),
+  }),
+  memory: z.object({
+    file: z.string().min(1),
+    sha256: sha256Hex,
+    bytes: z.number().int().positive(),
+    formatVersion: z.number().int().positive(),
+    rows: z.number().int().nonnegative(),
+    dim: z.number().int().positive(),
+    quantization: z.object({
+      keys: z.string(),
+      residuals: z.string(),
+      keyScale: z.number().positive(),
+      /** Worst-case move of one combined probability due to int8 residuals (quantize.ts). */
+      residualErrorBound: z.number().nonnegative(),
+    }),
+  }),
+  tuning: z.object({
+    split: z.string(),
+    examples: z.number().int().nonnegative(),
+    grid: z.array(TuningPoint),
+    best: TuningPoint,
+    baseAccuracy: z.number().min(0).max(1),
+  }),
+  metrics: z.record(z.string(), z.number()),
+  data: z.object({ train: z.object({ file: z.string(), sha256: sha256Hex, rows: z.number().int() }) }),
+  versions: z.record(z.string(), z.string()),
+})
+export type Manifest = z.infer<typeof Manifest>
+
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(`manifest.json: ${message}`)
+    this.name = 'ManifestError'
+  }
+}
+
+/** Parses manifest.json bytes or an already parsed value; throws ManifestError naming the first bad field. */
+export function parseManifest(input: Uint8Array | string | unknown): Manifest {
+  let value: unknown = input
+  if (input instanceof Uint8Array || typeof input === 'string') {
+    try {
+      value = JSON.parse(typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input))
+    } catch (err) {
+      throw new ManifestError(`not valid JSON (${(err as Error).message})`)
+    }
+  }
+  const parsed = Manifest.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const path = issue.path.length ? issue.path.join('.') : '(root)'
+    throw new ManifestError(`field "${path}": ${issue.message}`)
+  }
+  return parsed.data
+}
