@@ -65,16 +65,16 @@ export async function loadBundle(source: FileSource): Promise<Bundle> {
   if (modelHash !== manifest.model.sha256) {
     throw new ArtifactError('model_mismatch', `${manifest.model.file}: SHA-256 ${modelHash.slice(0, 12)}… is not the ${manifest.model.sha256.slice(0, 12)}… the manifest was built for`)
   }
-  const memoryHash = await sha256Hex(memoryBytes)
-  if (memoryHash !== manifest.memory.sha256) {
-    throw new ArtifactError('model_mismatch', `${manifest.memory.file}: SHA-256 ${memoryHash.slice(0, 12)}… is not the ${manifest.memory.sha256.slice(0, 12)}… the manifest lists`)
-  }
   let memory: ResidualMemory
   try {
     memory = await readMemory(memoryBytes)
   } catch (err) {
     if (err instanceof MemoryFormatError) throw new ArtifactError('corrupt', err.message)
     throw err
+  }
+  const memoryHash = await sha256Hex(memoryBytes)
+  if (memoryHash !== manifest.memory.sha256) {
+    throw new ArtifactError('model_mismatch', `${manifest.memory.file}: SHA-256 ${memoryHash.slice(0, 12)}… is not the ${manifest.memory.sha256.slice(0, 12)}… the manifest lists`)
   }
   if (memory.modelFingerprint !== modelHash) {
     throw new ArtifactError('model_mismatch', `${manifest.memory.file}: built for model ${memory.modelFingerprint.slice(0, 12)}…, this model is ${modelHash.slice(0, 12)}…`)
