@@ -14,8 +14,8 @@ export interface Grid {
 
 export const DEFAULT_GRID: Grid = {
   k: [1, 2, 4, 8, 16, 32, 64],
-  sigma: [0.02, 0.05, 0.1, 0.2, 0.5, 1],
-  temperature: [0.5, 1, 2, 4, 8],
+  sigma: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+  temperature: [0.25, 0.5, 1, 2, 4, 8],
 }
 
 export interface ScoredPoint extends TuningPoint {
