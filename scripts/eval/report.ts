@@ -6,7 +6,7 @@ import type { EvalResult } from './run.ts'
  * Plain SVG written here: the report must open offline from a file, with no script or CDN, and a line
  * chart is a few dozen lines.
  */
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f']
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
 
 function panel(points: ScoredPoint[], temperature: number, yMin: number, yMax: number, best: ScoredPoint | undefined, baseAccuracy: number): string {
