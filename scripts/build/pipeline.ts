@@ -10,7 +10,7 @@ import type { HubOptions } from '../../src/bundle/source.ts'
 import { TextTokenizer } from '../../src/tokenize/index.ts'
 import { CliError } from '../cli/errors.ts'
 import { readLabelledJsonl, type LabelledExample } from '../data/index.ts'
-import { addEmbeddingOutput, inspectModel } from '../export/index.ts'
+import { addKeyOutput, inspectModel, type KeySpec } from '../export/index.ts'
 import { embedSplit, labelIds, type EmbeddedSplit } from './embed.ts'
 import { MODEL_FILE, readModelFolder, type ModelFolder } from './model-folder.ts'
 import { writeBundleAtomically } from './output.ts'
@@ -34,6 +34,8 @@ export interface BuildOptions {
   batchSize?: number
   kernel?: KernelChoice
   hub?: HubOptions
+  /** What the memory is keyed on (default 'penultimate'); see scripts/export/key-spec.ts. */
+  key?: KeySpec
 }
 
 /** A model made ResMem-ready and run once: what build and eval both start from. */
@@ -43,15 +45,17 @@ export interface PreparedModel {
   model: Uint8Array
   fingerprint: string
   embedding: { name: string; source: string; dim: number }
+  /** The key as the manifest records it, e.g. 'penultimate:<tensor>' or 'mean(<tensor>)'. */
+  key: string
   tokenizer: TextTokenizer
   runner: ModelRunner
 }
 
-export async function prepareModel(location: string, hub?: HubOptions): Promise<PreparedModel> {
+export async function prepareModel(location: string, hub?: HubOptions, key: KeySpec = 'penultimate'): Promise<PreparedModel> {
   const folder = await readModelFolder(location, sourceFor(location, hub))
-  let edited: ReturnType<typeof addEmbeddingOutput>
+  let edited: ReturnType<typeof addKeyOutput>
   try {
-    edited = addEmbeddingOutput(folder.model)
+    edited = addKeyOutput(folder.model, key)
   } catch (err) {
     throw new CliError(`${location}/${MODEL_FILE}: ${(err as Error).message}`)
   }
@@ -61,6 +65,7 @@ export async function prepareModel(location: string, hub?: HubOptions): Promise<
     model: edited.bytes,
     fingerprint: await sha256Hex(edited.bytes),
     embedding: edited.embedding,
+    key: edited.key,
     tokenizer: new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.config.maxLength),
     runner,
   }
@@ -84,7 +89,7 @@ export interface BuildResult {
 /** model folder + labelled train/val -> ResMem-ready ONNX, int8 memory.bin, manifest.json (written atomically). */
 export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const started = performance.now()
-  const prepared = await prepareModel(o.model, o.hub)
+  const prepared = await prepareModel(o.model, o.hub, o.key)
   const labels = prepared.folder.config.labels
   const train = await embedFile(prepared, 'train', o.train, o.batchSize)
   const val = await embedFile(prepared, 'val', o.val, o.batchSize)
@@ -110,7 +115,7 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     version: MANIFEST_VERSION,
     name: o.name ?? prepared.folder.location.split('/').filter(Boolean).pop() ?? 'model',
     labels,
-    resmem: { k: best.k, sigma: best.sigma, temperature: best.temperature, key: `penultimate:${prepared.embedding.source}` },
+    resmem: { k: best.k, sigma: best.sigma, temperature: best.temperature, key: prepared.key },
     model: {
       file: MODEL_FILE,
       sha256: prepared.fingerprint,

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { CliError } from '../cli/errors.ts'
 import { buildResMem, type BuildResult } from '../build/pipeline.ts'
 import { DEFAULT_GRID, type Grid } from '../build/tune.ts'
+import { InvalidKeySpecError, parseKeySpec, type KeySpec } from '../export/index.ts'
 
 const HELP = `usage: resmem build --model DIR --train FILE --val FILE --out DIR [options]
 
@@ -14,8 +15,22 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
   --out DIR                       output folder (replaced only when the new build verifies)
   --name NAME                     name in the manifest (default: the model folder's name)
   --k LIST --sigma LIST --temperature LIST   grid, comma-separated (defaults ${DEFAULT_GRID.k.join(',')} / ${DEFAULT_GRID.sigma.join(',')} / ${DEFAULT_GRID.temperature.join(',')})
+  --key KEY                       what the memory is keyed on (default penultimate): penultimate,
+                                  mean-last-hidden, mean-word-embeddings, mean(<tensor>), cls(<tensor>),
+                                  none(<tensor>); join several with + or , to concatenate them (each
+                                  L2-normalised), e.g. penultimate+mean-last-hidden+mean-word-embeddings
   --batch-size N                  texts per model run (default 32)
   --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
+
+function key(value: string | undefined): KeySpec | undefined {
+  if (value === undefined) return undefined
+  try {
+    return parseKeySpec(value)
+  } catch (err) {
+    if (err instanceof InvalidKeySpecError) throw new CliError(`--key: ${err.message}`)
+    throw err
+  }
+}
 
 function numbers(flag: string, value: string | undefined, fallback: number[]): number[] {
   if (value === undefined) return fallback
@@ -45,6 +60,7 @@ export async function run(argv: string[]): Promise<void> {
       sigma: { type: 'string' },
       temperature: { type: 'string' },
       'batch-size': { type: 'string' },
+      key: { type: 'string' },
       'hub-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -66,6 +82,7 @@ export async function run(argv: string[]): Promise<void> {
     grid,
     batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined,
     hub: values['hub-host'] ? { host: values['hub-host'] } : undefined,
+    key: key(values.key),
   })
   printBuild(result)
   console.log(`wrote ${values.out}`)

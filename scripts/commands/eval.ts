@@ -5,13 +5,14 @@ import { CliError } from '../cli/errors.ts'
 import { DEFAULT_DATASETS, ensurePrepared, isDefaultDataset } from '../build/defaults.ts'
 import { evaluate, evaluateBuild, type EvalResult } from '../eval/run.ts'
 import { renderReport } from '../eval/report.ts'
+import { parseKeySpec, type KeySpec } from '../export/index.ts'
 
-const HELP = `usage: resmem eval --dataset spam|langid [--out DIR]
+const HELP = `usage: resmem eval --dataset spam|langid [--key KEY] [--out DIR]
        resmem eval --model DIR --memory DIR --test FILE [--out DIR]
 
 Scores base, knn, knn-interp, resmem-fp32, resmem-int8 and naive-bayes on the test split (settings tuned on
 val) and writes DIR/eval.json and DIR/report.html (default DIR: out/eval/<dataset>). With --memory, scores a
-finished build (base and resmem-int8) on --test.`
+finished build (base and resmem-int8) on --test. --key as in \`resmem build\` (default penultimate).`
 
 export function formatTable(result: EvalResult): string {
   const header = ['method', 'accuracy', 'macro_f1', 'memory_bytes', 'build_s', 'settings (val)']
@@ -37,6 +38,7 @@ export async function run(argv: string[]): Promise<void> {
       memory: { type: 'string' },
       test: { type: 'string' },
       out: { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -45,7 +47,13 @@ export async function run(argv: string[]): Promise<void> {
   if (values.dataset !== undefined) {
     if (!isDefaultDataset(values.dataset)) throw new CliError(`--dataset: "${values.dataset}" is not one of ${DEFAULT_DATASETS.join(', ')}`)
     const paths = await ensurePrepared(values.dataset)
-    result = await evaluate({ dataset: values.dataset, model: paths.model, train: paths.train, val: paths.val, test: paths.test })
+    let key: KeySpec | undefined
+    try {
+      key = values.key === undefined ? undefined : parseKeySpec(values.key)
+    } catch (err) {
+      throw new CliError(`--key: ${(err as Error).message}`)
+    }
+    result = await evaluate({ dataset: values.dataset, model: paths.model, train: paths.train, val: paths.val, test: paths.test, key })
   } else if (values.model && values.memory && values.test) {
     result = await evaluateBuild(values.model, values.memory, values.test)
   } else throw new CliError(`give --dataset, or --model, --memory and --test\n\n${HELP}`)

@@ -9,6 +9,7 @@ import { dirSource } from '../../src/node/source.ts'
 import { nodeIndexFactory } from '../../src/node/index.ts'
 import { CliError } from '../cli/errors.ts'
 import { embedFile, prepareModel, type PreparedModel } from '../build/pipeline.ts'
+import { parseKeySpec, type KeySpec } from '../export/index.ts'
 import type { EmbeddedSplit } from '../build/embed.ts'
 import { DEFAULT_GRID, baseAccuracy, evaluateGrid, pickBest, type ScoredPoint } from '../build/tune.ts'
 import { findNeighbors, interpPredict, knnPredict, tuneKnn, tuneLambda } from './knn.ts'
@@ -42,6 +43,8 @@ export interface EvalInputs {
   train: string
   val: string
   test: string
+  /** Memory key (default: the penultimate embedding). */
+  key?: KeySpec
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000
@@ -58,7 +61,7 @@ function resmemPredict(memory: ResidualMemory, split: EmbeddedSplit, params: { k
 /** One run, one table: every method scored on the same test split, every setting chosen on val. */
 export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
   const t0 = performance.now()
-  const prepared: PreparedModel = await prepareModel(inputs.model)
+  const prepared: PreparedModel = await prepareModel(inputs.model, undefined, inputs.key)
   const labels = prepared.folder.config.labels
   const classes = labels.length
   const train = await embedFile(prepared, 'train', inputs.train)
@@ -136,8 +139,9 @@ export async function evaluateBuild(modelDir: string, memoryDir: string, testFil
   } catch (err) {
     throw new CliError(`${memoryDir}: ${(err as Error).message}`)
   }
-  const prepared = await prepareModel(modelDir)
   const { memory, manifest } = bundle
+  // Make the model ResMem-ready with the key the memory was built with, so the fingerprints can match.
+  const prepared = await prepareModel(modelDir, undefined, parseKeySpec(manifest.resmem.key))
   if (memory.modelFingerprint !== prepared.fingerprint) {
     throw new CliError(`${memoryDir}/memory.bin: built for model ${memory.modelFingerprint.slice(0, 12)}…, but ${modelDir} is ${prepared.fingerprint.slice(0, 12)}…`)
   }

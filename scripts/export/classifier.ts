@@ -32,13 +32,15 @@ const CONSTANT_BINARY_OPS = new Set(['Add', 'Sub', 'Mul', 'Div'])
 
 const isDefaultDomain = (node: NodeProto) => !node.domain || node.domain === 'ai.onnx'
 
-interface GraphIndex {
+export interface GraphIndex {
+  /** Tensor -> the node that outputs it. */
   producers: Map<string, NodeProto>
   initializers: Map<string, TensorProto>
+  /** Initializers and Constant outputs. */
   constants: Set<string>
 }
 
-function index(graph: GraphProto): GraphIndex {
+export function indexGraph(graph: GraphProto): GraphIndex {
   const producers = new Map<string, NodeProto>()
   const constants = new Set<string>()
   for (const node of graph.node ?? []) {
@@ -105,7 +107,7 @@ function layerOf(node: NodeProto, path: string[], reshaped: boolean, ix: GraphIn
 
 /** Walks back from `logits` to the last MatMul/Gemm; throws ClassifierNotFoundError if the path holds none. */
 export function findClassifier(graph: GraphProto, logits: string): ClassifierLayer {
-  const ix = index(graph)
+  const ix = indexGraph(graph)
   const path: string[] = []
   let reshaped = false
   let tensor = logits

@@ -10,6 +10,12 @@ export type ExportErrorCode =
   | 'weight-not-initializer'
   | 'classifier-shape'
   | 'embedding-name-clash'
+  | 'embedding-exists'
+  | 'invalid-key'
+  | 'key-tensor-not-found'
+  | 'key-shape'
+  | 'missing-input'
+  | 'key-preset-unresolved'
 
 export class ExportGraphError extends Error {
   readonly code: ExportErrorCode
@@ -101,5 +107,70 @@ export class EmbeddingNameClashError extends ExportGraphError {
     )
     this.name = 'EmbeddingNameClashError'
     this.output = output
+  }
+}
+
+/** The graph already outputs `output`, computed from another key than the one asked for. */
+export class EmbeddingExistsError extends ExportGraphError {
+  readonly output: string
+  constructor(output: string, existing: string, requested: string) {
+    super(
+      'embedding-exists',
+      `the graph already has an output "${output}" (${existing}); asked for the key ${requested}. ` +
+        'Start from the original export, or pass options.output to add the key under another name',
+    )
+    this.name = 'EmbeddingExistsError'
+    this.output = output
+  }
+}
+
+/** A key specification that is not one of the documented forms. */
+export class InvalidKeySpecError extends ExportGraphError {
+  constructor(message: string) {
+    super('invalid-key', message)
+    this.name = 'InvalidKeySpecError'
+  }
+}
+
+export class KeyTensorNotFoundError extends ExportGraphError {
+  readonly tensor: string
+  constructor(tensor: string) {
+    super('key-tensor-not-found', `no tensor named "${tensor}" in the graph (not a graph input, an initializer or a node output)`)
+    this.name = 'KeyTensorNotFoundError'
+    this.tensor = tensor
+  }
+}
+
+/** The key's tensor has the wrong rank or type for its pooling, or its width cannot be known statically. */
+export class KeyShapeError extends ExportGraphError {
+  readonly tensor: string
+  constructor(tensor: string, message: string) {
+    super('key-shape', message)
+    this.name = 'KeyShapeError'
+    this.tensor = tensor
+  }
+}
+
+export class MissingInputError extends ExportGraphError {
+  readonly input: string
+  constructor(input: string, purpose: string, inputs: string[]) {
+    const found = inputs.length ? inputs.map((i) => `"${i}"`).join(', ') : 'none'
+    super('missing-input', `${purpose} needs the graph input "${input}"; the graph's inputs are: ${found}`)
+    this.name = 'MissingInputError'
+    this.input = input
+  }
+}
+
+/** A named key preset could not be matched to one tensor of this graph. */
+export class KeyPresetError extends ExportGraphError {
+  readonly preset: string
+  /** Tensors the caller may name instead, e.g. rank-3 [batch, sequence, H] tensors for mean-last-hidden. */
+  readonly candidates: string[]
+  constructor(preset: string, reason: string, candidates: string[], hint: string) {
+    const listed = candidates.length ? `; candidates: ${candidates.join(', ')}` : ''
+    super('key-preset-unresolved', `cannot resolve the key preset "${preset}": ${reason}${listed}. ${hint}`)
+    this.name = 'KeyPresetError'
+    this.preset = preset
+    this.candidates = candidates
   }
 }

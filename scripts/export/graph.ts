@@ -35,14 +35,14 @@ export interface EmbeddingOutputResult {
   added: boolean
 }
 
-function lastDim(info: ValueInfoProto | undefined): number | undefined {
+export function lastDim(info: ValueInfoProto | undefined): number | undefined {
   const dims = info?.type?.tensorType?.shape?.dim
   const last = dims?.[dims.length - 1]
   return last && has(last, 'dimValue') ? toNumber(last.dimValue) : undefined
 }
 
 /** The logits' batch dimension, so both outputs name the same symbol; 'batch_size' if it has none. */
-function batchDim(logits: ValueInfoProto): Dimension {
+export function batchDim(logits: ValueInfoProto): Dimension {
   const first = logits.type?.tensorType?.shape?.dim?.[0]
   if (first && has(first, 'dimParam') && first.dimParam) return { dimParam: first.dimParam }
   if (first && has(first, 'dimValue')) return { dimValue: toNumber(first.dimValue) }

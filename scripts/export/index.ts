@@ -1,6 +1,10 @@
-/** Preparing an ONNX classifier export for ResMem: add the embedding output, read the model's signature. */
+/** Preparing an ONNX classifier export for ResMem: add the key (embedding) output, read the model's signature. */
 export { addEmbeddingOutput } from './graph.ts'
 export type { EmbeddingInfo, EmbeddingOutputOptions, EmbeddingOutputResult } from './graph.ts'
+export { addKeyOutput } from './key.ts'
+export type { KeyOutputOptions, KeyOutputResult } from './key.ts'
+export { KEY_PRESETS, keyParts, parseKeySpec } from './key-spec.ts'
+export type { KeyPart, KeyPreset, KeySpec, Pooling, TensorKey } from './key-spec.ts'
 export { inspectModel } from './inspect.ts'
 export type { ModelInfo, TensorSignature } from './inspect.ts'
 export type { ClassifierLayer } from './classifier.ts'
@@ -8,10 +12,16 @@ export { findClassifier } from './classifier.ts'
 export {
   ClassifierNotFoundError,
   ClassifierShapeError,
+  EmbeddingExistsError,
   EmbeddingNameClashError,
   ExportGraphError,
   ExternalDataError,
+  InvalidKeySpecError,
   InvalidModelError,
+  KeyPresetError,
+  KeyShapeError,
+  KeyTensorNotFoundError,
+  MissingInputError,
   MissingLogitsError,
   WeightNotInitializerError,
 } from './errors.ts'

@@ -14,6 +14,7 @@ export type GraphProto = Onnx.IGraphProto
 export type NodeProto = Onnx.INodeProto
 export type TensorProto = Onnx.ITensorProto
 export type ValueInfoProto = Onnx.IValueInfoProto
+export type AttributeProto = Onnx.IAttributeProto
 export type Dimension = Onnx.TensorShapeProto.IDimension
 
 /** Decodes a serialized ModelProto that has a graph; anything else is an InvalidModelError. */
