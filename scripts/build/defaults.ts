@@ -5,6 +5,16 @@ import { join } from 'node:path'
 export const DEFAULT_DATASETS = ['spam', 'langid'] as const
 export type DefaultDataset = (typeof DEFAULT_DATASETS)[number]
 
+/**
+ * The memory key each shipped model is built with. spam keys on the penultimate embedding (the paper's
+ * choice). langid's small model keys on its mean word embeddings: lexical neighbours carry what its one
+ * layer misses (measured with `resmem eval --dataset langid --key ...`, see README).
+ */
+export const DEFAULT_KEYS: Record<DefaultDataset, string> = {
+  spam: 'penultimate',
+  langid: 'mean-word-embeddings',
+}
+
 export interface DefaultPaths {
   model: string
   data: string

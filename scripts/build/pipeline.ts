@@ -14,7 +14,7 @@ import { addKeyOutput, inspectModel, type KeySpec } from '../export/index.ts'
 import { embedSplit, labelIds, type EmbeddedSplit } from './embed.ts'
 import { MODEL_FILE, readModelFolder, type ModelFolder } from './model-folder.ts'
 import { writeBundleAtomically } from './output.ts'
-import { DEFAULT_GRID, baseAccuracy, evaluateGrid, pickBest, type Grid, type ScoredPoint } from './tune.ts'
+import { DEFAULT_GRID, baseAccuracy, tuneResMem, type Grid, type ScoredPoint } from './tune.ts'
 
 const require = createRequire(import.meta.url)
 export const VERSIONS: Record<string, string> = {
@@ -94,16 +94,14 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const train = await embedFile(prepared, 'train', o.train, o.batchSize)
   const val = await embedFile(prepared, 'val', o.val, o.batchSize)
   const dtype: Dtype = 'int8'
-  const grid = evaluateGrid({
+  const { grid, best, int8Accuracy } = tuneResMem({
     train: train.split,
     heldOut: val.split,
     labels,
-    dtype,
     grid: o.grid ?? DEFAULT_GRID,
     modelFingerprint: prepared.fingerprint,
     createIndex: nodeIndexFactory(o.kernel),
   })
-  const best = pickBest(grid)
   const memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
   const memoryBytes = await writeMemory(memory)
   const res = memory.residuals
@@ -139,7 +137,7 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
       },
     },
     tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split) },
-    metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemAccuracy: best.accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
+    metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemFp32Accuracy: best.accuracy, valResmemInt8Accuracy: int8Accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
     data: { train: { file: o.train.split('/').pop()!, sha256: await sha256Hex(trainBytes), rows: train.examples.length } },
     versions: VERSIONS,
   })

@@ -94,3 +94,24 @@ export function baseAccuracy(split: EmbeddedSplit): number {
   for (let i = 0; i < split.rows; i++) if (argmax(split.logits.subarray(i * split.classes, (i + 1) * split.classes)) === split.labels[i]) correct++
   return split.rows ? correct / split.rows : 0
 }
+
+export interface Tuning {
+  /** Held-out accuracy over the grid, with the float32 memory. */
+  grid: ScoredPoint[]
+  /** The chosen point (float32 accuracy). */
+  best: ScoredPoint
+  /** Held-out accuracy of the int8 memory at the chosen point. */
+  int8Accuracy: number
+}
+
+/**
+ * Chooses k, sigma and T on the float32 memory, then scores the int8 memory at that point. Choosing on the
+ * unquantized memory keeps the choice a property of model and data: int8 and float32 then differ only by
+ * quantization, which is what the int8-vs-fp32 comparison is meant to show.
+ */
+export function tuneResMem(input: Omit<TuneInput, 'dtype'>): Tuning {
+  const grid = evaluateGrid({ ...input, dtype: 'float32' })
+  const best = pickBest(grid)
+  const [int8] = evaluateGrid({ ...input, dtype: 'int8', grid: { k: [best.k], sigma: [best.sigma], temperature: [best.temperature] } })
+  return { grid, best, int8Accuracy: int8.accuracy }
+}

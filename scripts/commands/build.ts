@@ -44,7 +44,7 @@ export function printBuild(result: BuildResult): void {
   const b = m.tuning.best
   console.log(`${m.name}: ${m.memory.rows} memory rows x ${m.memory.dim} dims, ${m.memory.bytes} bytes`)
   console.log(`tuned on val (${m.tuning.examples} examples, ${result.grid.length} points): k=${b.k} sigma=${b.sigma} T=${b.temperature}`)
-  console.log(`val accuracy: base ${m.tuning.baseAccuracy.toFixed(4)} -> resmem-int8 ${b.accuracy.toFixed(4)}  (${seconds.toFixed(1)} s)`)
+  console.log(`val accuracy: base ${m.tuning.baseAccuracy.toFixed(4)} -> resmem-fp32 ${b.accuracy.toFixed(4)}, resmem-int8 ${m.metrics.valResmemInt8Accuracy.toFixed(4)}  (${seconds.toFixed(1)} s)`)
 }
 
 export async function run(argv: string[]): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CliError } from '../cli/errors.ts'
-import { DEFAULT_DATASETS, ensurePrepared, isDefaultDataset } from '../build/defaults.ts'
+import { DEFAULT_DATASETS, DEFAULT_KEYS, ensurePrepared, isDefaultDataset } from '../build/defaults.ts'
 import { evaluate, evaluateBuild, type EvalResult } from '../eval/run.ts'
 import { renderReport } from '../eval/report.ts'
 import { parseKeySpec, type KeySpec } from '../export/index.ts'
@@ -12,7 +12,7 @@ const HELP = `usage: resmem eval --dataset spam|langid [--key KEY] [--out DIR]
 
 Scores base, knn, knn-interp, resmem-fp32, resmem-int8 and naive-bayes on the test split (settings tuned on
 val) and writes DIR/eval.json and DIR/report.html (default DIR: out/eval/<dataset>). With --memory, scores a
-finished build (base and resmem-int8) on --test. --key as in \`resmem build\` (default penultimate).`
+finished build (base and resmem-int8) on --test. --key as in \`resmem build\` (default: the key the shipped build uses).`
 
 export function formatTable(result: EvalResult): string {
   const header = ['method', 'accuracy', 'macro_f1', 'memory_bytes', 'build_s', 'settings (val)']
@@ -26,7 +26,7 @@ export function formatTable(result: EvalResult): string {
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
-  return [`${result.dataset}: train ${result.examples.train}, val ${result.examples.val}, test ${result.examples.test}`, fmt(header), ...lines.map(fmt)].join('\n')
+  return [`${result.dataset}: train ${result.examples.train}, val ${result.examples.val}, test ${result.examples.test}; memory key ${result.key}`, fmt(header), ...lines.map(fmt)].join('\n')
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<void> {
     const paths = await ensurePrepared(values.dataset)
     let key: KeySpec | undefined
     try {
-      key = values.key === undefined ? undefined : parseKeySpec(values.key)
+      key = parseKeySpec(values.key ?? DEFAULT_KEYS[values.dataset])
     } catch (err) {
       throw new CliError(`--key: ${(err as Error).message}`)
     }
@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const out = values.out ?? join('out', 'eval', result.dataset)
   await mkdir(out, { recursive: true })
-  const json = { dataset: result.dataset, examples: result.examples, rows: result.rows }
+  const json = { dataset: result.dataset, key: result.key, examples: result.examples, rows: result.rows }
   await writeFile(join(out, 'eval.json'), JSON.stringify(json, null, 2) + '\n')
   await writeFile(join(out, 'report.html'), renderReport(result))
   console.log(formatTable(result))

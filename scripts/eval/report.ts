@@ -59,12 +59,12 @@ export function renderReport(result: EvalResult): string {
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}.panels{display:flex;flex-wrap:wrap;gap:8px}</style>
 </head><body>
 <h1>ResMem eval: ${esc(result.dataset)}</h1>
-<p>${result.examples.train} training examples memorized, settings tuned on ${result.examples.val} validation examples, scored on ${result.examples.test} test examples.</p>
+<p>${result.examples.train} training examples memorized, settings tuned on ${result.examples.val} validation examples, scored on ${result.examples.test} test examples. Memory key: <code>${esc(result.key)}</code>.</p>
 <table><thead><tr><th>method</th><th>accuracy</th><th>macro-F1</th><th>memory bytes</th><th>build s</th><th>settings (from val)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
-<h2>Validation accuracy of resmem-int8 over k and sigma</h2>
+<h2>Validation accuracy of ResMem over k and sigma (float32 memory; the int8 memory ships at the circled point)</h2>
 <p>${legend} &mdash; base model on val: ${baseValAccuracy.toFixed(4)} (dashed). The circle marks the setting the build chose.</p>
 <div class="panels">${temps.map((t) => panel(grid, t, yMin, yMax, chosen, baseValAccuracy)).join('\n')}</div>
 </body></html>

@@ -11,7 +11,7 @@ import { CliError } from '../cli/errors.ts'
 import { embedFile, prepareModel, type PreparedModel } from '../build/pipeline.ts'
 import { parseKeySpec, type KeySpec } from '../export/index.ts'
 import type { EmbeddedSplit } from '../build/embed.ts'
-import { DEFAULT_GRID, baseAccuracy, evaluateGrid, pickBest, type ScoredPoint } from '../build/tune.ts'
+import { DEFAULT_GRID, baseAccuracy, tuneResMem, type ScoredPoint } from '../build/tune.ts'
 import { findNeighbors, interpPredict, knnPredict, tuneKnn, tuneLambda } from './knn.ts'
 import { accuracy, macroF1 } from './metrics.ts'
 import { naiveBayesBytes, predictNaiveBayes, trainNaiveBayes } from './naive-bayes.ts'
@@ -32,6 +32,8 @@ export interface EvalResult {
   examples: { train: number; val: number; test: number }
   /** ResMem int8 validation grid, for the report's plot. */
   grid: ScoredPoint[]
+  /** The memory key, as the manifest records it. */
+  key: string
   /** The base model's accuracy on val, the line the grid is to beat. */
   baseValAccuracy: number
   labels: string[]
@@ -89,22 +91,20 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
   add('knn', knnPredict(train.split, testNb, test.split.rows, knn), keyBytes, knnSeconds, { k: knn.k, sigma: knn.sigma })
   add('knn-interp', interpPredict(train.split, test.split, testNb, knn, lambda.lambda), keyBytes, knnSeconds, { k: knn.k, sigma: knn.sigma, lambda: lambda.lambda })
 
-  // ResMem with float32 and int8 memories, each tuned on val.
-  let grid: ScoredPoint[] = []
+  // ResMem with float32 and int8 memories at the settings the build would choose (tuned on val, float32).
+  t = performance.now()
+  const tuning = tuneResMem({ train: train.split, heldOut: val.split, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex: nodeIndexFactory() })
+  const best = tuning.best
+  const tuneSeconds = embedTrainSeconds + seconds(t)
   for (const dtype of ['float32', 'int8'] as Dtype[]) {
-    t = performance.now()
-    const input = { train: train.split, heldOut: val.split, labels, dtype, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex: nodeIndexFactory() }
-    const points = evaluateGrid(input)
-    const best = pickBest(points)
     const memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
-    const buildSeconds = embedTrainSeconds + seconds(t)
-    add(`resmem-${dtype === 'float32' ? 'fp32' : 'int8'}`, resmemPredict(memory, test.split, best), memoryByteLength(memory.rows, memory.dim, labels, dtype, dtype), buildSeconds, {
+    add(`resmem-${dtype === 'float32' ? 'fp32' : 'int8'}`, resmemPredict(memory, test.split, best), memoryByteLength(memory.rows, memory.dim, labels, dtype, dtype), tuneSeconds, {
       k: best.k,
       sigma: best.sigma,
       temperature: best.temperature,
     })
-    if (dtype === 'int8') grid = points
   }
+  const grid = tuning.grid
 
   // Bag-of-words multinomial naive Bayes on the same split, alpha tuned on val.
   t = performance.now()
@@ -122,6 +122,7 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
     rows,
     examples: { train: train.split.rows, val: val.split.rows, test: test.split.rows },
     grid,
+    key: prepared.key,
     baseValAccuracy: baseAccuracy(val.split),
     labels,
   }
@@ -165,6 +166,7 @@ export async function evaluateBuild(modelDir: string, memoryDir: string, testFil
     rows: [row('base', base, 0, {}), row('resmem-int8', resmem, manifest.memory.bytes, { k, sigma, temperature })],
     examples: { train: memory.rows, val: manifest.tuning.examples, test: test.split.rows },
     grid: manifest.tuning.grid.map((p) => ({ ...p, meanTrueProb: Number.NaN })),
+    key: manifest.resmem.key,
     baseValAccuracy: manifest.tuning.baseAccuracy,
     labels,
   }
