@@ -1,4 +1,5 @@
-import { z } from 'zod'
+// A namespace import, as zod 4 recommends: bundlers then drop what is unused (its 260 kB of locales).
+import * as z from 'zod'
 
 /**
  * manifest.json: what a ResMem build produced and how to use it. The worker serves it at GET /v1/model;

@@ -1,0 +1,203 @@
+/**
+ * The demo page: classify a text in this browser (createClassifier, a Web Worker) or on the edge
+ * (POST /v1/classify on the worker serving the page), and show both answers the same way.
+ */
+import { createClassifier, type BrowserClassifier, type Classification, type DevicePreference, type LabelScore, type LoadProgress } from '../index.ts'
+
+/** The served bundle, as the worker exposes it to browsers. */
+const MODEL_URL = '/v1/model/files/'
+
+/** Score rows shown per table; a many-label model (language id) lists the rest as a count. */
+const TOP_SCORES = 5
+
+const EXAMPLES: Record<string, string> = {
+  spam: 'Congratulations!!! You have been selected to receive a FREE $1000 gift card. Click here now to claim your prize before it expires. Limited time offer, act now!',
+  ham: 'Hi Anna, thanks for sending the notes from Tuesday. I moved the design review to Thursday at 3pm; let me know if that clashes with anything on your side.',
+}
+
+type Where = 'browser' | 'edge'
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
+const form = $<HTMLFormElement>('form')
+const text = $<HTMLTextAreaElement>('text')
+const deviceSelect = $<HTMLSelectElement>('device')
+const submit = $<HTMLButtonElement>('classify')
+const status = $<HTMLParagraphElement>('status')
+const progress = $<HTMLProgressElement>('progress')
+const resultSection = $<HTMLElement>('result')
+
+let classifier: Promise<BrowserClassifier> | undefined
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`
+const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`)
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
+const fileName = (url: string) => new URL(url).pathname.split('/').slice(-2).join('/')
+
+function setStatus(message: string, isError = false): void {
+  status.textContent = message
+  status.classList.toggle('error', isError)
+}
+
+function showProgress(p: LoadProgress): void {
+  if (p.stage === 'device') setStatus(`Using ${p.device === 'webgpu' ? 'WebGPU' : 'WASM'} (${p.reason}).`)
+  else if (p.stage === 'download') {
+    progress.hidden = false
+    if (p.total) {
+      progress.max = p.total
+      progress.value = p.loaded
+    } else progress.removeAttribute('value')
+    setStatus(`${p.cached ? 'Reading from the cache' : 'Downloading'} ${fileName(p.url)}: ${mb(p.loaded)}${p.total ? ` of ${mb(p.total)}` : ''}`)
+  } else if (p.stage === 'init') setStatus({ onnxruntime: 'Starting onnxruntime-web…', session: 'Creating the model session…', memory: 'Indexing the memory…' }[p.step])
+}
+
+/** The in-browser classifier for the selected device, loaded once per device choice. */
+function browserClassifier(): Promise<BrowserClassifier> {
+  if (classifier) return classifier
+  const device = deviceSelect.value as DevicePreference
+  setStatus('Loading the model…')
+  classifier = createClassifier({ modelUrl: MODEL_URL, device, onProgress: showProgress }).then(
+    (c) => {
+      const { info } = c
+      progress.hidden = true
+      const labels = info.labels.length <= 6 ? info.labels.join(' / ') : `${info.labels.length} labels`
+      setStatus(`Ready: ${info.model} (${labels}), ${info.memoryRows} memorized examples, k = ${info.params.k}.`)
+      $('runtime-device').textContent = `${info.device === 'webgpu' ? 'WebGPU' : 'WASM'} (${info.deviceReason})`
+      $('runtime-device').dataset.device = info.device
+      $('runtime-ort').textContent = info.onnxruntime
+      $('runtime-knn').textContent = info.knn === 'simd' ? 'SIMD wasm k-NN kernel' : `TypeScript reference (${info.knnReason ?? ''})`
+      $('runtime-load').textContent = ms(info.loadMs)
+      const model = [...info.files.network, ...info.files.cache].find((u) => u.endsWith('.onnx'))
+      const fromCache = model !== undefined && info.files.cache.includes(model)
+      $('runtime-files').textContent = `${info.files.cache.length} from the browser cache, ${info.files.network.length} downloaded; the model ${fromCache ? 'came from the cache' : 'was downloaded'}`
+      $('runtime-files').dataset.modelCached = String(fromCache)
+      return c
+    },
+    (err: unknown) => {
+      classifier = undefined
+      progress.hidden = true
+      setStatus(`Could not load the model in this browser: ${(err as Error).message}`, true)
+      throw err
+    },
+  )
+  return classifier
+}
+
+async function classifyAtEdge(input: string): Promise<Classification> {
+  const res = await fetch('/v1/classify?explain=1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: input }) })
+  const body = (await res.json()) as Classification | { error: { message: string } }
+  if (!res.ok || 'error' in body) throw new Error('error' in body ? body.error.message : `HTTP ${res.status}`)
+  return body
+}
+
+function fillScores(tableId: string, scores: LabelScore[]): void {
+  const body = $(tableId).querySelector('tbody')!
+  const rest = scores.length - TOP_SCORES
+  const rows = scores.slice(0, TOP_SCORES).map((s) => {
+    const tr = document.createElement('tr')
+    const label = document.createElement('td')
+    label.textContent = s.label
+    const score = document.createElement('td')
+    score.className = 'num'
+    score.textContent = pct(s.score)
+    tr.append(label, score)
+    return tr
+  })
+  if (rest > 0) {
+    const tr = document.createElement('tr')
+    const td = document.createElement('td')
+    td.colSpan = 2
+    td.textContent = `${rest} more labels (see the raw result)`
+    tr.append(td)
+    rows.push(tr)
+  }
+  body.replaceChildren(...rows)
+}
+
+let rendered = 0
+
+function render(result: Classification, where: Where, elapsed: number): void {
+  $('result-body').hidden = false
+  resultSection.dataset.where = where
+  resultSection.dataset.count = String(++rendered)
+  const resmem = $('resmem-label')
+  resmem.textContent = `${result.label} (${pct(result.score)})`
+  resmem.dataset.label = result.label
+  const base = $('base-label')
+  base.textContent = `${result.base.label} (${pct(result.base.score)})`
+  base.dataset.label = result.base.label
+  fillScores('resmem-scores', result.scores)
+  fillScores('base-scores', result.base.scores)
+  const changed = result.label !== result.base.label ? ' The memory changed the base model’s answer.' : ''
+  $('result-summary').textContent = `${where === 'browser' ? 'In this browser' : 'On the edge'}, ${ms(elapsed)}: ${result.label}.${changed}${result.truncated ? ' The text was cut to the model’s maximum length.' : ''}`
+  const rows = (result.neighbors ?? []).map((n) => {
+    const tr = document.createElement('tr')
+    for (const [value, numeric] of [[String(n.row), true], [n.label, false], [n.similarity.toFixed(3), true], [n.weight.toFixed(3), true]] as const) {
+      const td = document.createElement('td')
+      td.textContent = value
+      if (numeric) td.className = 'num'
+      tr.append(td)
+    }
+    return tr
+  })
+  $('neighbors').querySelector('tbody')!.replaceChildren(...rows)
+  $('raw').textContent = JSON.stringify(result, null, 2)
+  $(`latency-${where}`).textContent = ms(elapsed)
+}
+
+async function run(): Promise<void> {
+  const input = text.value
+  if (!input.trim()) {
+    setStatus('Type or paste a text first.', true)
+    text.focus()
+    return
+  }
+  const where = (new FormData(form).get('where') as Where | null) ?? 'browser'
+  submit.disabled = true
+  resultSection.setAttribute('aria-busy', 'true')
+  try {
+    let result: Classification
+    let elapsed: number
+    if (where === 'browser') {
+      const c = await browserClassifier()
+      const t0 = performance.now()
+      result = await c.classify(input, { explain: true })
+      elapsed = performance.now() - t0
+    } else {
+      const t0 = performance.now()
+      result = await classifyAtEdge(input)
+      elapsed = performance.now() - t0
+    }
+    render(result, where, elapsed)
+  } catch (err) {
+    setStatus(`${where === 'browser' ? 'In-browser' : 'Edge'} classification failed: ${(err as Error).message}`, true)
+  } finally {
+    submit.disabled = false
+    resultSection.setAttribute('aria-busy', 'false')
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault()
+  void run()
+})
+text.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault()
+    form.requestSubmit()
+  }
+})
+for (const button of document.querySelectorAll<HTMLButtonElement>('[data-example]')) {
+  button.addEventListener('click', () => {
+    text.value = EXAMPLES[button.dataset.example!]
+    text.focus()
+  })
+}
+deviceSelect.addEventListener('change', () => {
+  void classifier?.then((c) => c.dispose(), () => undefined)
+  classifier = undefined
+  browserClassifier().catch(() => undefined)
+})
+
+text.value = EXAMPLES.spam
+// Start loading at once: by the time a text is typed, the model is usually ready.
+browserClassifier().catch(() => undefined)

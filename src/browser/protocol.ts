@@ -1,0 +1,65 @@
+/**
+ * What the page and the classifier's Web Worker say to each other through comlink: the worker's API and
+ * the shapes crossing the boundary. Types only, so the page's bundle never pulls in the worker's code.
+ */
+import type { ClassifyOptions } from '../classifier.ts'
+import type { ResMemParams } from '../resmem/search.ts'
+import type { Classification } from '../types.ts'
+import type { Device, DevicePreference } from './device.ts'
+
+export interface WorkerLoadOptions {
+  /** Absolute URL of the bundle folder (the one holding manifest.json). */
+  modelUrl: string
+  /** Absolute URL of the memory file, when it is not beside the model. */
+  memoryUrl?: string
+  device: DevicePreference
+  /** Absolute URL of the folder with ort/*.wasm and knn-simd.wasm; default: the worker script's folder. */
+  runtimeUrl?: string
+  /** Cache Storage name, or false to always use the network. */
+  cache: string | false
+}
+
+/** What loading is doing, for a progress bar. */
+export type LoadProgress =
+  | { stage: 'device'; device: Device; reason: string }
+  | { stage: 'download'; url: string; loaded: number; total?: number; cached: boolean }
+  | { stage: 'init'; step: 'onnxruntime' | 'session' }
+  | { stage: 'ready'; info: LoadInfo }
+
+/** How the classifier was loaded and runs. */
+export interface LoadInfo {
+  device: Device
+  /** Why this device (for 'auto', why WebGPU was or was not used). */
+  deviceReason: string
+  /** The bundle's name (manifest.json). */
+  model: string
+  labels: string[]
+  params: ResMemParams
+  memoryRows: number
+  /** onnxruntime-web version and build. */
+  onnxruntime: string
+  /** The k-NN kernel: the SIMD wasm one, or the TypeScript reference where SIMD wasm is unavailable. */
+  knn: 'simd' | 'reference'
+  knnReason?: string
+  loadMs: number
+  /** Bundle and runtime file URLs, by where their bytes came from on this load. */
+  files: { network: string[]; cache: string[] }
+}
+
+/** Model outputs for many texts: row-major, `count` rows. */
+export interface Embeddings {
+  count: number
+  dim: number
+  classes: number
+  /** count x dim: the input of the model's classifier layer, the ResMem key before normalisation. */
+  embeddings: Float32Array
+  /** count x classes. */
+  logits: Float32Array
+}
+
+export interface WorkerApi {
+  load(options: WorkerLoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadInfo>
+  classify(texts: string[], options?: ClassifyOptions): Promise<Classification[]>
+  /** Transferred, not copied. */
+  embed(texts: string[]): Promise<Embeddings>
+}

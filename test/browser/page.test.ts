@@ -1,0 +1,225 @@
+// The demo page in a real browser: the worker (wrangler.toml, workerd) serves the page, the browser bundle
+// and the model; Debian's Chromium (through playwright-core, never a downloaded browser) classifies a spam
+// and a ham text in the page's Web Worker (WASM here: headless, no GPU) and at the edge, and both must agree
+// with the Node library. A reload must read the model from the Cache API, and a page on another origin must
+// be able to embed the classifier with <script type="module">, as the README shows.
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { stageWeb } from '../../scripts/web/build.ts'
+import { ASSETS_DIR, WEB_DIR } from '../../workers/scripts/build.ts'
+import type { ResMemClassifier } from '../../src/classifier.ts'
+import { loadClassifier } from '../../src/node/index.ts'
+import type { Classification, LabelScore } from '../../src/types.ts'
+import { startWorker, type StartedWorker } from '../workers-node/worker.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+// WebGPU without a GPU: Chromium's own software Vulkan (SwiftShader), which Debian's package ships.
+const SWIFTSHADER_ARGS = [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader']
+// MODEL=langid runs it on the language-identification bundle, as the other suites do.
+const MODEL = process.env.MODEL || 'spam'
+const BUNDLE = join(process.env.RESMEM_ARTIFACTS || 'artifacts', MODEL)
+const SCREENSHOT = join('test-output', 'browser', 'demo.png')
+const TOLERANCE = 1e-4
+const MODEL_FILE = '/v1/model/files/onnx/model.onnx'
+
+/** Two texts per bundle, by the label the Node library gives them. */
+const TEXTS_BY_MODEL: Record<string, Record<string, string>> = {
+  spam: {
+    spam: 'URGENT! You have won a guaranteed $5000 cash prize. Click http://claim-prize.example.com now to collect, offer expires tonight. Reply STOP to opt out.',
+    ham: 'Hi Mark, I pushed the fixes for the build script and updated the README. Can you review the branch before our meeting tomorrow morning? Thanks, Jo',
+  },
+  langid: {
+    de: 'Alle Menschen sind frei und gleich an Würde und Rechten geboren. Sie sind mit Vernunft und Gewissen begabt.',
+    en: 'All human beings are born free and equal in dignity and rights. They are endowed with reason and conscience.',
+  },
+}
+const TEXTS = TEXTS_BY_MODEL[MODEL]
+const [FIRST, SECOND] = Object.keys(TEXTS ?? {})
+
+type Where = 'browser' | 'edge'
+
+/** Largest |score difference| to the Node library seen so far, by where the text was classified. */
+const maxDiff = new Map<string, number>()
+
+function expectSameScores(mine: LabelScore[], theirs: LabelScore[], what: string): void {
+  expect(mine.map((s) => s.label).sort(), what).toEqual(theirs.map((s) => s.label).sort())
+  const where = what.split(',')[0]
+  for (const s of theirs) {
+    const diff = Math.abs(mine.find((x) => x.label === s.label)!.score - s.score)
+    maxDiff.set(where, Math.max(maxDiff.get(where) ?? 0, diff))
+    expect(diff, `${what}: ${s.label}`).toBeLessThanOrEqual(TOLERANCE)
+  }
+}
+
+/** Same answer as the Node library: labels, ResMem and base scores within 1e-4, the neighbours' shape. */
+function expectAgrees(result: Classification, node: Classification, what: string): void {
+  expect(result.label, what).toBe(node.label)
+  expect(result.base.label, what).toBe(node.base.label)
+  expect(result.truncated, what).toBe(node.truncated)
+  expectSameScores(result.scores, node.scores, `${what} scores`)
+  expectSameScores(result.base.scores, node.base.scores, `${what} base scores`)
+  expect(result.neighbors, what).toHaveLength(node.neighbors!.length)
+}
+
+/** Classifies `text` through the page's form and returns the raw result the page rendered. */
+async function classifyInPage(page: Page, where: Where, text: string): Promise<Classification> {
+  const before = Number((await page.getAttribute('#result', 'data-count')) ?? 0)
+  await page.check(`input[name="where"][value="${where}"]`)
+  await page.fill('#text', text)
+  await page.press('#text', 'Control+Enter')
+  const outcome = await page.waitForFunction(
+    (n) => {
+      const count = Number(document.getElementById('result')!.dataset.count ?? 0)
+      const status = document.getElementById('status')!
+      if (status.classList.contains('error')) return `error: ${status.textContent}`
+      return count > n ? 'ok' : false
+    },
+    before,
+    { timeout: 90_000 },
+  )
+  expect(await outcome.jsonValue()).toBe('ok')
+  expect(await page.getAttribute('#result', 'data-where')).toBe(where)
+  return JSON.parse((await page.textContent('#raw'))!) as Classification
+}
+
+/** Waits for the in-browser model: resolves to the page's status line, throws with it on failure. */
+async function waitForModel(page: Page): Promise<void> {
+  const handle = await page.waitForFunction(() => {
+    const status = document.getElementById('status')!
+    return status.classList.contains('error') || status.textContent!.startsWith('Ready') ? status.textContent : false
+  }, null, { timeout: 90_000 })
+  expect(await handle.jsonValue()).toMatch(/^Ready/)
+}
+
+describe('demo page in Chromium', () => {
+  let worker: StartedWorker | undefined
+  let origin: string
+  let node: ResMemClassifier
+  let browser: Browser | undefined
+  let context: BrowserContext
+  let page: Page
+  let embedServer: Server | undefined
+  const requests: string[] = []
+  const pageErrors: string[] = []
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium is not installed at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or point CHROMIUM_PATH at a Chromium binary`)
+    }
+    if (!TEXTS) throw new Error(`no test texts for MODEL=${MODEL} (known: ${Object.keys(TEXTS_BY_MODEL).join(', ')})`)
+    if (!existsSync(join(BUNDLE, 'manifest.json'))) {
+      throw new Error(`${BUNDLE} is missing: build it with \`npx tsx scripts/resmem.ts build-defaults --only ${MODEL} --if-missing\``)
+    }
+    // `npm run build:worker` (wrangler's build step) stages the browser build too; this makes it current.
+    await stageWeb(join(ASSETS_DIR, WEB_DIR))
+    const started = await startWorker({ MODEL })
+    worker = started.worker
+    origin = started.url.origin
+    node = await loadClassifier(BUNDLE)
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    // The context sees the Web Worker's requests too (the model and runtime downloads).
+    context.on('request', (r) => requests.push(r.url()))
+    page = await context.newPage()
+    page.on('pageerror', (e) => pageErrors.push(e.message))
+  })
+
+  afterAll(async () => {
+    console.log(`page ${MODEL}: max |score diff| to the Node library: ${[...maxDiff].map(([w, d]) => `${w} ${d.toExponential(2)}`).join(', ')}`)
+    await browser?.close()
+    await worker?.dispose()
+    await new Promise((resolve) => (embedServer ? embedServer.close(resolve) : resolve(undefined)))
+  })
+
+  it(`classifies a ${FIRST} and a ${SECOND} text in the browser (WASM) and at the edge, as the Node library does`, async () => {
+    await page.goto(`${origin}/`)
+    await waitForModel(page)
+    expect(await page.getAttribute('#runtime-device', 'data-device')).toBe('wasm')
+    expect(await page.textContent('#runtime-knn')).toContain('SIMD')
+
+    const expected = await node.classify([TEXTS[FIRST], TEXTS[SECOND]], { explain: true })
+    for (const [i, name] of [FIRST, SECOND].entries()) {
+      const inBrowser = await classifyInPage(page, 'browser', TEXTS[name])
+      const atEdge = await classifyInPage(page, 'edge', TEXTS[name])
+      expect(expected[i].label, `the Node library on the ${name} text`).toBe(name)
+      expectAgrees(inBrowser, expected[i], `browser, ${name} text`)
+      expectAgrees(atEdge, expected[i], `edge, ${name} text`)
+    }
+    expect(await page.textContent('#latency-browser')).toMatch(/\d/)
+    expect(await page.textContent('#latency-edge')).toMatch(/\d/)
+
+    // Everything came from the page's own origin: no CDN for onnxruntime-web's files.
+    const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'))
+    expect(foreign).toEqual([])
+    expect(requests).toContain(`${origin}${MODEL_FILE}`)
+    expect(requests.some((u) => u.endsWith('/web/ort/ort-wasm-simd-threaded.wasm'))).toBe(true)
+    expect(pageErrors).toEqual([])
+  })
+
+  it('reads the model and the runtime from the Cache API on the second page load', async () => {
+    requests.length = 0
+    await page.reload()
+    await waitForModel(page)
+    expect(await page.getAttribute('#runtime-files', 'data-model-cached')).toBe('true')
+    expect(requests.filter((u) => u.includes('/v1/model/files/') || u.includes('/web/ort/'))).toEqual([`${origin}/v1/model/files/manifest.json`])
+
+    const [expected] = await node.classify([TEXTS[FIRST]], { explain: true })
+    // The edge first, so that the screenshot shows the in-browser result and both latencies.
+    expectAgrees(await classifyInPage(page, 'edge', TEXTS[FIRST]), expected, `edge after reload, ${FIRST} text`)
+    expectAgrees(await classifyInPage(page, 'browser', TEXTS[FIRST]), expected, `browser after reload, ${FIRST} text`)
+    await mkdir(join('test-output', 'browser'), { recursive: true })
+    await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    expect(pageErrors).toEqual([])
+  })
+
+  it("runs on WebGPU where navigator.gpu gives an adapter (Chromium's SwiftShader)", async () => {
+    const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: SWIFTSHADER_ARGS })
+    try {
+      const gpuPage = await gpuBrowser.newPage()
+      gpuPage.on('pageerror', (e) => pageErrors.push(e.message))
+      await gpuPage.goto(`${origin}/`)
+      await waitForModel(gpuPage)
+      const device = await gpuPage.getAttribute('#runtime-device', 'data-device')
+      expect(device, `device 'auto' chose ${await gpuPage.textContent('#runtime-device')}; this Chromium offers no SwiftShader WebGPU adapter`).toBe('webgpu')
+      expect(await gpuPage.textContent('#runtime-ort')).toContain('webgpu')
+      const [expected] = await node.classify([TEXTS[FIRST]], { explain: true })
+      expectAgrees(await classifyInPage(gpuPage, 'browser', TEXTS[FIRST]), expected, `browser on WebGPU, ${FIRST} text`)
+    } finally {
+      await gpuBrowser.close()
+    }
+    expect(pageErrors).toEqual([])
+  })
+
+  it('embeds in a page of another origin with <script type="module">', async () => {
+    // Another port is another origin: the worker script, the runtime and the model all cross it (CORS).
+    const html = `<!doctype html><meta charset="utf-8"><title>embed</title>
+<script type="module">
+  import { createClassifier } from '${origin}/web/resmem.js'
+  try {
+    const classifier = await createClassifier({ modelUrl: '${origin}/v1/model/files/' })
+    const result = await classifier.classify(${JSON.stringify(TEXTS[SECOND])}, { explain: true })
+    window.embedded = { device: classifier.device, result }
+  } catch (err) {
+    window.embedded = { error: String(err && err.message || err) }
+  }
+</script>`
+    embedServer = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html))
+    await new Promise<void>((resolve) => embedServer!.listen(0, '127.0.0.1', resolve))
+    const embedPage = await context.newPage()
+    embedPage.on('pageerror', (e) => pageErrors.push(e.message))
+    await embedPage.goto(`http://127.0.0.1:${(embedServer.address() as AddressInfo).port}/`)
+    const handle = await embedPage.waitForFunction(() => (window as { embedded?: unknown }).embedded, null, { timeout: 90_000 })
+    const embedded = (await handle.jsonValue()) as { device?: string; result?: Classification; error?: string }
+    expect(embedded.error).toBeUndefined()
+    expect(embedded.device).toBe('wasm')
+    const [expected] = await node.classify([TEXTS[SECOND]], { explain: true })
+    expectAgrees(embedded.result!, expected, `embedded on another origin, ${SECOND} text`)
+    expect(pageErrors).toEqual([])
+  })
+})

@@ -1,0 +1,6 @@
+// The parts of vitest-pool-workers' `cloudflare:workers` module these tests use (its own types need
+// @cloudflare/workers-types, which the project does not install).
+declare module 'cloudflare:workers' {
+  export const env: import('../../workers/env.ts').Bindings
+  export const exports: { default: { fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> } }
+}

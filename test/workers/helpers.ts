@@ -1,0 +1,44 @@
+import { env, exports } from 'cloudflare:workers'
+import type { ServedModel } from '../../workers/classifier.ts'
+import type { Manifest } from '../../src/memory/manifest.ts'
+import type { Classification } from '../../src/types.ts'
+
+export const ORIGIN = 'http://resmem.test'
+
+/** A request through the whole worker, as wrangler runs it (asset routing included). */
+export function worker(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(`${ORIGIN}${path}`, init)
+}
+
+export function postJson(body: unknown, path = '/v1/classify'): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }
+}
+
+export { env }
+
+/** A stand-in model for route and error tests: labels a/b, scores from the text length, no ORT. */
+export function fakeModel(overrides: Partial<ServedModel> = {}): ServedModel {
+  const manifest = { name: 'fake', labels: ['a', 'b'], memory: { rows: 3 } } as unknown as Manifest
+  return {
+    manifest,
+    runtime: { onnxruntime: 'none', knn: 'none', loadMs: 0 },
+    async classify(texts, options = {}) {
+      return texts.map((text): Classification => {
+        const p = text.length % 2 === 0 ? 0.75 : 0.25
+        const scores = [
+          { label: 'a', score: p },
+          { label: 'b', score: 1 - p },
+        ].sort((x, y) => y.score - x.score)
+        const result: Classification = { label: scores[0].label, score: scores[0].score, scores, base: { label: scores[0].label, score: scores[0].score, scores }, truncated: false }
+        if (options.explain) result.neighbors = [{ row: 0, label: 'a', similarity: 1, weight: 1 }]
+        return result
+      })
+    },
+    ...overrides,
+  }
+}
+
+/** The bundle that wrangler.toml's MODEL names is staged in the assets (`npm run build:worker`). */
+export const MODEL = env.MODEL || 'spam'
+export const modelStaged = (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).ok
+if (!modelStaged) console.warn(`test/workers: no staged bundle "${MODEL}" (build artifacts/${MODEL}, then npm run build:worker); the tests that need the model are skipped`)

@@ -1,0 +1,57 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Manifest } from '../../src/memory/manifest.ts'
+import { env, MODEL, modelStaged, worker } from './helpers.ts'
+
+let ready: Response
+
+beforeAll(async () => {
+  if (modelStaged) ready = await worker('/healthz')
+})
+
+describe.runIf(modelStaged)('GET /healthz', () => {
+  it('200 once the classifier is loaded, naming the model and how it runs', async () => {
+    expect(ready.status).toBe(200)
+    const body = (await ready.json()) as { status: string; model: string; memoryRows: number; runtime: { onnxruntime: string; knn: string } }
+    expect(body.status).toBe('ok')
+    expect(body.runtime.onnxruntime).toMatch(/^onnxruntime-web 1\.\d+\.\d+ \(wasm, 1 thread\)$/)
+    expect(body.runtime.knn).toBe('simd')
+    expect(body.memoryRows).toBeGreaterThan(0)
+  })
+
+  it('restores WebAssembly.instantiate after starting ORT', () => {
+    expect(WebAssembly.instantiate.name).toBe('instantiate')
+  })
+})
+
+describe.runIf(modelStaged)('GET /v1/model', () => {
+  it('serves the manifest: labels, k, sigma, T, memory rows, quantization, fingerprints, versions', async () => {
+    const res = await worker('/v1/model')
+    expect(res.status).toBe(200)
+    const m = (await res.json()) as Manifest
+    const staged = (await (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).json()) as Manifest
+    expect(m).toEqual(staged)
+    expect(m.labels.length).toBeGreaterThanOrEqual(2)
+    expect(m.resmem).toMatchObject({ k: expect.any(Number), sigma: expect.any(Number), temperature: expect.any(Number) })
+    expect(m.memory.rows).toBeGreaterThan(0)
+    expect(m.memory.quantization.keys).toMatch(/^int8/)
+    expect(m.model.sha256).toMatch(/^[0-9a-f]{64}$/)
+    expect(m.memory.sha256).toMatch(/^[0-9a-f]{64}$/)
+    expect(Object.keys(m.versions).length).toBeGreaterThan(0)
+  })
+
+  it('the bundle files are not served publicly (run_worker_first)', async () => {
+    for (const file of ['manifest.json', 'onnx/model.onnx', 'memory.bin']) {
+      const res = await worker(`/${MODEL}/${file}`)
+      expect(res.status).toBe(404)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found')
+    }
+  })
+})
+
+describe.skipIf(modelStaged)('without a staged bundle', () => {
+  it('/healthz answers 503 with the reason', async () => {
+    const res = await worker('/healthz')
+    expect(res.status).toBe(503)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`${MODEL}/manifest.json`)
+  })
+})

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest'
+import { worker } from './helpers.ts'
+
+interface OpenApiDoc {
+  openapi: string
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown> }>>
+  components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> }
+}
+
+describe('GET /openapi.json', () => {
+  it('is generated from the route schemas', async () => {
+    const res = await worker('/openapi.json')
+    expect(res.status).toBe(200)
+    const doc = (await res.json()) as OpenApiDoc
+    expect(doc.openapi).toBe('3.0.0')
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/classify', '/v1/model'])
+    const classify = doc.paths['/v1/classify'].post
+    expect(classify.requestBody?.content['application/json'].schema.$ref).toBe('#/components/schemas/ClassifyRequest')
+    expect(classify.parameters).toContainEqual(expect.objectContaining({ name: 'explain', in: 'query' }))
+    expect(Object.keys(classify.responses).sort()).toEqual(['200', '400', '413', '415', '500', '503'])
+    expect(Object.keys(doc.paths['/v1/model'].get.responses)).toContain('200')
+    expect(Object.keys(doc.paths['/healthz'].get.responses).sort()).toEqual(['200', '500', '503'])
+    for (const name of ['Classification', 'ClassifyRequest', 'ClassifyResults', 'LabelScore', 'Neighbor', 'Manifest', 'Health', 'Error']) {
+      expect(doc.components.schemas, name).toHaveProperty(name)
+    }
+    expect(Object.keys(doc.components.schemas.ClassifyRequest.properties ?? {}).sort()).toEqual(['text', 'texts'])
+    expect(doc.components.schemas.Classification.required).toEqual(expect.arrayContaining(['label', 'score', 'scores', 'base', 'truncated']))
+  })
+})

@@ -1,0 +1,56 @@
+/**
+ * The ResMem HTTP API as a Hono app: settings from the vars, the lazily loaded model in `c.var.model`,
+ * the routes, /openapi.json generated from their schemas, and JSON errors for everything else.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi'
+import type { AppEnv } from './app-env.ts'
+import { lazyModel, loadFromAssets, type ModelLoader } from './classifier.ts'
+import { settings } from './env.ts'
+import { notFound, onError, validationHook } from './errors.ts'
+import { classifyRoutes } from './routes/classify.ts'
+import { healthRoutes } from './routes/health.ts'
+import { modelRoutes } from './routes/model.ts'
+import { webRoutes } from './routes/web.ts'
+import { ErrorResponse } from './schemas.ts'
+
+export interface AppOptions {
+  /** How the model is loaded; lazyModel() makes it once per app (per isolate for the default app). */
+  loader?: ModelLoader
+}
+
+/**
+ * @example
+ * export default createApp() // the worker: model from Workers Static Assets, onnxruntime-web in wasm
+ */
+export function createApp(options: AppOptions = {}) {
+  const model = lazyModel(options.loader ?? loadFromAssets)
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+
+  app.use(async function context(c, next) {
+    const s = settings(c.env)
+    c.set('settings', s)
+    c.set('model', () => model(c.env, s))
+    await next()
+  })
+
+  app.route('/', classifyRoutes())
+  app.route('/', modelRoutes())
+  app.route('/', healthRoutes())
+  // The demo page and browser build at `/` and `/web/*`, the bundle's files for in-browser classifiers.
+  app.route('/', webRoutes())
+
+  app.openAPIRegistry.register('Error', ErrorResponse)
+  app.doc('/openapi.json', (c) => ({
+    openapi: '3.0.0',
+    info: {
+      title: 'ResMem Edge',
+      version: '0.1.0',
+      description: 'Text classification with a small transformer plus an int8 memory of its training residuals, served from Cloudflare Workers.',
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }))
+
+  app.notFound(notFound(app))
+  app.onError(onError)
+  return app
+}

@@ -1,0 +1,92 @@
+/**
+ * The classifier, loaded lazily once per isolate: the first request that needs it starts the load (bundle
+ * from the assets, ORT session, k-NN index) and every request arriving meanwhile awaits the same promise.
+ * A failed load is remembered with its reason for `retryMs` (those requests get 503 at once, so a broken
+ * deployment cannot turn every request into a 10 MB asset read), then the next request tries again.
+ */
+import { loadBundle } from '../src/bundle/load.ts'
+import { ResMemClassifier, type ClassifyOptions } from '../src/classifier.ts'
+import type { Manifest } from '../src/memory/manifest.ts'
+import type { Classification } from '../src/types.ts'
+import { assetsSource } from './assets.ts'
+import type { Bindings, Settings } from './env.ts'
+import { KNN_KERNEL, simdIndex } from './knn.ts'
+import { ORT_VERSION, workerdOrt } from './ort.ts'
+
+/** What the routes need from a loaded model. */
+export interface ServedModel {
+  readonly manifest: Manifest
+  /** How the model runs here, for /healthz. */
+  readonly runtime: { onnxruntime: string; knn: string; loadMs: number }
+  classify(texts: readonly string[], options?: ClassifyOptions): Promise<Classification[]>
+}
+
+export type ModelLoader = (env: Bindings, settings: Settings) => Promise<ServedModel>
+
+/** The model could not be loaded (now, or recently and not yet retried). */
+export class ModelUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** Seconds until the next load attempt. */
+    readonly retryAfter: number,
+  ) {
+    super(message)
+    this.name = 'ModelUnavailableError'
+  }
+}
+
+/** Loads `settings.model` from Workers Static Assets and runs it with onnxruntime-web. */
+export const loadFromAssets: ModelLoader = async (env, settings) => {
+  const started = Date.now()
+  const bundle = await loadBundle(assetsSource(env.ASSETS, settings.model))
+  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex })
+  const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn: KNN_KERNEL, loadMs: Date.now() - started }
+  return {
+    manifest: bundle.manifest,
+    runtime,
+    classify: (texts, options) => classifier.classify(texts, options),
+  }
+}
+
+export interface LazyModelOptions {
+  /** Clock, for tests. */
+  now?: () => number
+}
+
+/**
+ * Wraps a loader so it runs once (per isolate, for the first settings seen) and shares its promise.
+ * @example
+ * const model = lazyModel(loadFromAssets)
+ * app.get('/healthz', async (c) => c.json((await model(c.env, settings(c.env))).manifest))
+ */
+export function lazyModel(load: ModelLoader, options: LazyModelOptions = {}): ModelLoader {
+  const now = options.now ?? Date.now
+  let pending: Promise<ServedModel> | undefined
+  let failed: { reason: string; at: number } | undefined
+
+  return function model(env, settings) {
+    if (pending) return pending
+    if (failed) {
+      const wait = failed.at + settings.loadRetryMs - now()
+      if (wait > 0) return Promise.reject(new ModelUnavailableError(failed.reason, Math.ceil(wait / 1000)))
+    }
+    pending = load(env, settings).then(
+      (served) => {
+        failed = undefined
+        return served
+      },
+      (err: unknown) => {
+        pending = undefined
+        failed = { reason: describe(err), at: now() }
+        throw new ModelUnavailableError(failed.reason, Math.ceil(settings.loadRetryMs / 1000))
+      },
+    )
+    return pending
+  }
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' ? `${err.name} (${code}): ${err.message}` : `${err.name}: ${err.message}`
+}

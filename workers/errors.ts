@@ -1,0 +1,110 @@
+/**
+ * Every error leaves the worker as JSON `{"error": {"code", "message", "details"?}}` with a fitting status:
+ * thrown ApiErrors, validation failures (with the field path), Hono's HTTPExceptions, a model that cannot
+ * load (503), unknown paths (404) and known paths with the wrong method (405).
+ */
+import type { Context, ErrorHandler, Hono, NotFoundHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { ZodError } from 'zod'
+import { ModelUnavailableError } from './classifier.ts'
+import { ConfigError } from './env.ts'
+
+/** One bad field: its path in the request (`texts.2`, `explain`) and what is wrong with it. */
+export interface Issue {
+  path: string
+  message: string
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Issue[] }
+}
+
+/** An error meant for the client; its message is part of the API. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: Issue[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+export function errorBody(code: string, message: string, details?: Issue[]): ErrorBody {
+  return { error: details ? { code, message, details } : { code, message } }
+}
+
+/** The field paths of a zod error; the root of a target is named after it (`body`, `query`). */
+export function issues(error: ZodError, root: string): Issue[] {
+  const path = (parts: PropertyKey[]) => (parts.length ? parts.map(String).join('.') : root)
+  return error.issues.flatMap((i) =>
+    // One issue per unknown field, at that field's path.
+    i.code === 'unrecognized_keys' ? i.keys.map((key) => ({ path: path([...i.path, key]), message: 'unknown field' })) : [{ path: path(i.path), message: i.message }],
+  )
+}
+
+/** A 400 naming every bad field, the first one in the message. */
+export function invalidRequest(list: Issue[]): ApiError {
+  const [first] = list
+  const more = list.length > 1 ? ` (and ${list.length - 1} more)` : ''
+  return new ApiError(400, 'invalid_request', `${first.path}: ${first.message}${more}`, list)
+}
+
+/** Validation hook for @hono/zod-openapi routes (its `defaultHook`). */
+export function validationHook(result: { success: boolean; error?: ZodError; target: string }): void {
+  if (!result.success && result.error) throw invalidRequest(issues(result.error, result.target === 'json' ? 'body' : result.target))
+}
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'timeout',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  500: 'internal_error',
+  503: 'unavailable',
+}
+
+function send(c: Context, status: ContentfulStatusCode, body: ErrorBody, headers?: Record<string, string>): Response {
+  return c.json(body, status, headers)
+}
+
+/** app.onError: nothing thrown in a handler escapes as a bare 500 or an uncaught exception. */
+export const onError: ErrorHandler = (err, c) => {
+  if (err instanceof ApiError) return send(c, err.status, errorBody(err.code, err.message, err.details), err.headers)
+  if (err instanceof ModelUnavailableError) {
+    return send(c, 503, errorBody('model_unavailable', `the model could not be loaded: ${err.message}`), { 'retry-after': String(err.retryAfter) })
+  }
+  if (err instanceof ConfigError) {
+    console.error(`resmem worker misconfigured: ${err.message}`)
+    return send(c, 500, errorBody('misconfigured', err.message))
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode
+    return send(c, status, errorBody(HTTP_CODES[status] ?? `http_${status}`, err.message || 'request failed'))
+  }
+  console.error('resmem worker: unhandled error', err)
+  return send(c, 500, errorBody('internal_error', 'internal error'))
+}
+
+/**
+ * app.notFound: 405 with an Allow header when the path exists under other methods, else 404.
+ * Hono itself answers both with 404, so the methods are looked up in the app's route table.
+ */
+export function notFound(app: Pick<Hono, 'routes'>): NotFoundHandler {
+  return (c) => {
+    const path = c.req.path
+    const allowed = new Set(app.routes.filter((r) => r.method !== 'ALL' && r.path === path).map((r) => r.method.toUpperCase()))
+    if (allowed.size > 0) {
+      if (allowed.has('GET')) allowed.add('HEAD')
+      const allow = [...allowed].sort().join(', ')
+      return send(c, 405, errorBody('method_not_allowed', `${c.req.method} is not allowed on ${path} (allowed: ${allow})`), { allow })
+    }
+    return send(c, 404, errorBody('not_found', `no route for ${c.req.method} ${path}`))
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * The memory search kernel: the AssemblyScript SIMD k-NN (wasm/build/knn-simd.wasm), a static import so
+ * wrangler ships it compiled; workerd supports wasm SIMD.
+ */
+import { createWasmIndex, type KnnIndex } from '../src/knn/index.ts'
+import knnSimd from '../wasm/build/knn-simd.wasm'
+
+export const KNN_KERNEL = 'simd'
+
+/** `createIndex` for ResMemClassifier.create. */
+export function simdIndex(keys: Int8Array, rows: number, dim: number): KnnIndex {
+  return createWasmIndex(knnSimd, keys, rows, dim, KNN_KERNEL)
+}

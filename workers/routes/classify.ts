@@ -1,0 +1,45 @@
+/** POST /v1/classify: one text or a batch, optionally with the neighbours that moved each decision. */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { AppEnv } from '../app-env.ts'
+import { invalidRequest } from '../errors.ts'
+import { jsonBody } from '../middleware/json-body.ts'
+import { Classification, ClassifyQuery, ClassifyRequest, ClassifyResults, errorResponse, internalError } from '../schemas.ts'
+
+export const classifyRoute = createRoute({
+  method: 'post',
+  path: '/v1/classify',
+  tags: ['classify'],
+  summary: 'Classify one text or a batch',
+  description:
+    'Body `{"text": "..."}` answers one Classification object; body `{"texts": [...]}` answers `{"results": [...]}` in input order. ' +
+    'Scores are ResMem probabilities (the base model plus the residuals of its k nearest memorized training examples); `base` is the model alone.',
+  middleware: [jsonBody({ maxBytes: (c) => (c.var as AppEnv['Variables']).settings.maxBodyBytes })],
+  request: {
+    query: ClassifyQuery,
+    body: { required: true, content: { 'application/json': { schema: ClassifyRequest } } },
+  },
+  responses: {
+    200: {
+      description: 'A Classification for `text`, `{"results": [...]}` for `texts`.',
+      content: { 'application/json': { schema: z.union([Classification, ClassifyResults]) } },
+    },
+    400: errorResponse('Invalid JSON, or a field that fails validation (its path is in `details`).'),
+    413: errorResponse('The body is over MAX_BODY_BYTES.'),
+    415: errorResponse('The content type is not application/json.'),
+    503: errorResponse('The model could not be loaded; see Retry-After.'),
+    500: internalError,
+  },
+})
+
+export function classifyRoutes() {
+  return new OpenAPIHono<AppEnv>().openapi(classifyRoute, async (c) => {
+    const body = c.req.valid('json')
+    const { explain } = c.req.valid('query')
+    const texts = body.texts ?? [body.text as string]
+    const { maxBatch } = c.var.settings
+    if (texts.length > maxBatch) throw invalidRequest([{ path: 'texts', message: `at most ${maxBatch} texts per request, got ${texts.length}` }])
+    const model = await c.var.model()
+    const results = await model.classify(texts, { explain: explain === '1' || explain === 'true' })
+    return c.json(body.texts ? { results } : results[0], 200)
+  })
+}

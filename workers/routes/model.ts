@@ -1,0 +1,24 @@
+/** GET /v1/model: the served bundle's manifest. */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import type { AppEnv } from '../app-env.ts'
+import { ModelInfo, errorResponse, internalError } from '../schemas.ts'
+
+export const modelRoute = createRoute({
+  method: 'get',
+  path: '/v1/model',
+  tags: ['model'],
+  summary: 'The served model',
+  description: "The bundle's manifest.json: labels, tuned k, sigma and T, memory rows and quantization, SHA-256 fingerprints of the model and the memory, and the versions that built them.",
+  responses: {
+    200: { description: 'The manifest.', content: { 'application/json': { schema: ModelInfo } } },
+    503: errorResponse('The model could not be loaded; see Retry-After.'),
+    500: internalError,
+  },
+})
+
+export function modelRoutes() {
+  return new OpenAPIHono<AppEnv>().openapi(modelRoute, async (c) => {
+    const model = await c.var.model()
+    return c.json(model.manifest, 200)
+  })
+}

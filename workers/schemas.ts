@@ -1,0 +1,83 @@
+/**
+ * Request and response schemas of the HTTP API. They validate requests and generate /openapi.json;
+ * the response shapes are the core's (src/types.ts, src/memory/manifest.ts), described here, not redefined.
+ */
+import { z } from '@hono/zod-openapi'
+import { Manifest } from '../src/memory/manifest.ts'
+
+export const ClassifyRequest = z
+  .strictObject({
+    text: z.string().optional().openapi({ description: 'One text. The response is a single Classification.', example: 'WIN a FREE cruise! Click now to claim your prize' }),
+    texts: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .openapi({ description: 'Several texts, at most MAX_BATCH (default 32). The response is `{"results": [...]}` in the same order.' }),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.text === undefined) === (body.texts === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of "text" or "texts"', path: [] })
+  })
+  .openapi('ClassifyRequest', { description: 'Exactly one of `text` or `texts`.', minProperties: 1, maxProperties: 1 })
+
+export const ClassifyQuery = z.object({
+  explain: z
+    .enum(['0', '1', 'true', 'false'])
+    .optional()
+    .openapi({ param: { name: 'explain', in: 'query' }, description: 'Set to 1 to add the memorized neighbours that moved each decision.', example: '1' }),
+})
+
+export const LabelScore = z.object({ label: z.string(), score: z.number() }).openapi('LabelScore')
+
+export const Neighbor = z
+  .object({
+    row: z.number().int().openapi({ description: 'Row of the memorized example in memory.bin.' }),
+    label: z.string().openapi({ description: 'Label of the memorized example.' }),
+    similarity: z.number().openapi({ description: 'Cosine similarity of the quantized keys.' }),
+    weight: z.number().openapi({ description: 'Normalised weight of its residual, exp(-dist/sigma) over the k neighbours.' }),
+  })
+  .openapi('Neighbor')
+
+export const Classification = z
+  .object({
+    label: z.string().openapi({ description: 'The ResMem label: argmax of softmax(z/T) + sum_i w_i r_i.' }),
+    score: z.number(),
+    scores: z.array(LabelScore).openapi({ description: 'All labels, highest score first.' }),
+    base: z.object({ label: z.string(), score: z.number(), scores: z.array(LabelScore) }).openapi({ description: 'What the base model alone says, softmax(z/T).' }),
+    truncated: z.boolean().openapi({ description: "Whether the text was cut to the model's maximum number of tokens." }),
+    neighbors: z.array(Neighbor).optional().openapi({ description: 'Only with ?explain=1.' }),
+  })
+  .openapi('Classification')
+
+export const ClassifyResults = z.object({ results: z.array(Classification) }).openapi('ClassifyResults')
+
+export const ModelInfo = Manifest.openapi('Manifest', { description: "The bundle's manifest.json: labels, tuned k, sigma and T, memory rows and quantization, file fingerprints, versions." })
+
+export const Health = z
+  .object({
+    status: z.literal('ok'),
+    model: z.string(),
+    labels: z.array(z.string()),
+    memoryRows: z.number().int(),
+    runtime: z.object({ onnxruntime: z.string(), knn: z.string(), loadMs: z.number() }),
+  })
+  .openapi('Health')
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_request' }),
+      message: z.string().openapi({ example: 'texts.0: Invalid input: expected string, received number' }),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional().openapi({ description: 'Validation errors: each bad field with its path.' }),
+    }),
+  })
+  .openapi('Error')
+
+export const internalError = {
+  description: 'A var is unusable (`misconfigured`, naming it) or an unexpected failure (`internal_error`, details only in the logs).',
+  content: { 'application/json': { schema: ErrorResponse } },
+}
+
+/** A documented error response. */
+export function errorResponse(description: string) {
+  return { description, content: { 'application/json': { schema: ErrorResponse } } }
+}
