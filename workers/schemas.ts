@@ -24,6 +24,12 @@ export const ClassifyQuery = z.object({
     .enum(['0', '1', 'true', 'false'])
     .optional()
     .openapi({ param: { name: 'explain', in: 'query' }, description: 'Set to 1 to add the memorized neighbours that moved each decision.', example: '1' }),
+  k: z
+    .string()
+    .regex(/^(0|[1-9]\d{0,2})$/, 'an integer from 0 to 256')
+    .refine((v) => Number(v) <= 256, 'an integer from 0 to 256')
+    .optional()
+    .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the tuned number of neighbours; 0 answers with the base model alone (no memory search).', example: '0' }),
 })
 
 export const LabelScore = z.object({ label: z.string(), score: z.number() }).openapi('LabelScore')

@@ -76,7 +76,8 @@ export class MemorySearch {
     const { scale } = quantizeVector(q, this.query)
     const top = this.index!.search(this.query, k)
     const similarities = new Float32Array(top.rows.length)
-    for (let i = 0; i < top.rows.length; i++) similarities[i] = top.dots[i] * scale * keys.scale
+    // Clamped: rounding in the int8 keys can put a cosine a hair outside [-1, 1].
+    for (let i = 0; i < top.rows.length; i++) similarities[i] = Math.max(-1, Math.min(1, top.dots[i] * scale * keys.scale))
     return { rows: top.rows, similarities }
   }
 

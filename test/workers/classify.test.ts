@@ -72,8 +72,7 @@ describe.runIf(modelStaged)('POST /v1/classify', () => {
       for (const n of neighbors) {
         expect(Number.isInteger(n.row) && n.row >= 0 && n.row < manifest.memory.rows).toBe(true)
         expect(manifest.labels).toContain(n.label)
-        // A cosine of int8-quantized keys: it may overshoot ±1 by the quantization error.
-        expect(Math.abs(n.similarity)).toBeLessThanOrEqual(1.01)
+        expect(Math.abs(n.similarity)).toBeLessThanOrEqual(1)
         expect(n.weight).toBeGreaterThan(0)
       }
       const sims = neighbors.map((n) => n.similarity)
@@ -82,6 +81,18 @@ describe.runIf(modelStaged)('POST /v1/classify', () => {
     }
     const plain = (await (await classify({ text: TEXTS[0] }, '?explain=0')).json()) as Classification
     expect(plain).not.toHaveProperty('neighbors')
+  })
+
+  it('?k=0 answers with the base model alone; a bad k is a 400', async () => {
+    const result = (await (await classify({ text: TEXTS[1] }, '?k=0&explain=1')).json()) as Classification
+    expect(result.label).toBe(result.base.label)
+    expect(result.score).toBeCloseTo(result.base.score, 6)
+    expect(result.neighbors).toEqual([])
+    for (const bad of ['-1', '257', '1.5', 'x']) {
+      const res = await classify({ text: TEXTS[1] }, `?k=${bad}`)
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request')
+    }
   })
 
   it('marks a text longer than the model takes as truncated', async () => {

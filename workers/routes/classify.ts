@@ -34,12 +34,12 @@ export const classifyRoute = createRoute({
 export function classifyRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(classifyRoute, async (c) => {
     const body = c.req.valid('json')
-    const { explain } = c.req.valid('query')
+    const { explain, k } = c.req.valid('query')
     const texts = body.texts ?? [body.text as string]
     const { maxBatch } = c.var.settings
     if (texts.length > maxBatch) throw invalidRequest([{ path: 'texts', message: `at most ${maxBatch} texts per request, got ${texts.length}` }])
     const model = await c.var.model()
-    const results = await model.classify(texts, { explain: explain === '1' || explain === 'true' })
+    const results = await model.classify(texts, { explain: explain === '1' || explain === 'true', params: k === undefined ? undefined : { k: Number(k) } })
     return c.json(body.texts ? { results } : results[0], 200)
   })
 }
