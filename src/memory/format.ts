@@ -195,7 +195,8 @@ export async function readMemory(input: Uint8Array | ArrayBuffer): Promise<Resid
   }
 
   // Copy into fresh, aligned buffers: the input may sit at any byte offset and callers may reuse it.
-  const copy = (start: number, length: number) => bytes.slice(start, start + length)
+  // Uint8Array's own slice: a Node Buffer's slice() returns a view, not a copy.
+  const copy = (start: number, length: number) => Uint8Array.prototype.slice.call(bytes, start, start + length)
   const f32 = (start: number, count: number) => new Float32Array(copy(start, 4 * count).buffer)
   const keys: MemoryKeys =
     h.keyDtype === 'int8'

@@ -50,6 +50,13 @@ describe('memory.bin', () => {
     expect(await readMemory(shifted.subarray(3))).toEqual(await readMemory(bytes))
   })
 
+  it('reads a Node Buffer (whose slice() is a view) as it reads a Uint8Array', async () => {
+    const bytes = await writeMemory(sampleMemory())
+    const pooled = Buffer.alloc(bytes.length + 5)
+    pooled.set(bytes, 5)
+    expect(await readMemory(pooled.subarray(5))).toEqual(await readMemory(bytes))
+  })
+
   it('exposes the header without reading the rest', async () => {
     const bytes = await writeMemory(sampleMemory(7, 5))
     expect(readMemoryHeader(bytes)).toMatchObject({ version: 1, rows: 7, dim: 5, classes: 3, keyDtype: 'int8', residualDtype: 'int8', modelFingerprint: FINGERPRINT })

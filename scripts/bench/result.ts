@@ -1,0 +1,88 @@
+/** bench.json: what one `resmem bench` run measured, and the targets it was held to. */
+import type { LatencyResult } from './http-latency.ts'
+import type { KernelRow } from './kernel-core.ts'
+import type { LoadResult } from './load.ts'
+import type { NodeCompareResult } from './node-compare.ts'
+
+export const SECTIONS = ['kernel', 'latency', 'node', 'load'] as const
+export type Section = (typeof SECTIONS)[number]
+
+export const TARGETS = {
+  /** SIMD kernel, median GB/s of int8 keys scanned. */
+  simdGbPerS: 10,
+  /** SIMD kernel, times the TypeScript reference (median per query, same size, same run). */
+  simdOverReference: 15,
+  /** Worker latency, full ResMem over base model only (k=0). */
+  resmemOverBase: 1.1,
+  /** In-process Node, ours over the transformers.js pipeline: no slower. */
+  oursOverTransformers: 1.0,
+}
+
+export interface TargetCheck {
+  section: Section
+  name: string
+  value: number
+  /** `<=` or `>=` the limit. */
+  op: '>=' | '<='
+  limit: number
+  pass: boolean
+}
+
+export interface WorkerLatency extends LatencyResult {
+  model: string
+  memoryRows: number
+  /** The default k served (the manifest's), used by the `resmem` variant. */
+  k: number
+  /** ms, p50 of GET /healthz (no model work): the HTTP and dev-proxy share of every request. */
+  healthzP50: number
+  /** resmem/base; `netP50` subtracts healthzP50 from both (the ratio a worker without wrangler's dev proxy would see, roughly). */
+  ratio: { p50: number; p99: number; pairedMedian: number; netP50: number }
+}
+
+export interface BenchResult {
+  format: 'resmem-bench'
+  version: 1
+  startedAt: string
+  seconds: number
+  quick: boolean
+  sections: Section[]
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; loadAvgStart: number[]; loadAvgEnd: number[] }
+  versions: Record<string, string>
+  kernel?: { rows: KernelRow[]; settings: { batches: number; batchMs: number } }
+  latency?: WorkerLatency[]
+  /** One comparison per onnxruntime-node thread setting. */
+  node?: { bundle: string; k: number; runs: NodeCompareResult[] }
+  load?: LoadResult[]
+  targets: TargetCheck[]
+  /** Sections that failed, with the reason: their numbers are missing above. */
+  failures: { section: Section; message: string }[]
+  notes: string[]
+}
+
+function check(section: Section, name: string, value: number, op: '>=' | '<=', limit: number): TargetCheck {
+  return { section, name, value, op, limit, pass: op === '>=' ? value >= limit : value <= limit }
+}
+
+/** Every target, evaluated on what was measured. */
+export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'node' | 'load'>): TargetCheck[] {
+  const out: TargetCheck[] = []
+  for (const k of r.kernel?.rows ?? []) {
+    if (k.impl !== 'simd') continue
+    const ref = r.kernel!.rows.find((x) => x.runtime === k.runtime && x.rows === k.rows && x.impl === 'reference')
+    out.push(check('kernel', `${k.runtime} simd ${k.rows} rows GB/s`, k.gbPerS, '>=', TARGETS.simdGbPerS))
+    if (ref) out.push(check('kernel', `${k.runtime} simd ${k.rows} rows x reference`, ref.msPerQuery / k.msPerQuery, '>=', TARGETS.simdOverReference))
+  }
+  for (const l of r.latency ?? []) {
+    out.push(check('latency', `worker ${l.model} (${l.memoryRows} rows) resmem/base p50`, l.ratio.p50, '<=', TARGETS.resmemOverBase))
+    out.push(check('latency', `worker ${l.model} (${l.memoryRows} rows) resmem/base p99`, l.ratio.p99, '<=', TARGETS.resmemOverBase))
+    out.push(check('latency', `worker ${l.model} (${l.memoryRows} rows) resmem/base p50 net of GET /healthz`, l.ratio.netP50, '<=', TARGETS.resmemOverBase))
+  }
+  for (const run of r.node?.runs ?? []) {
+    const t = run.variants['transformers.js']
+    for (const v of ['resmem k=0', 'resmem'] as const) {
+      for (const p of ['p50', 'p99'] as const) out.push(check('node', `node threads=${run.threads} ${v} / transformers.js ${p}`, run.variants[v][p] / t[p], '<=', TARGETS.oursOverTransformers))
+    }
+  }
+  for (const l of r.load ?? []) out.push(check('load', `${l.target} c=${l.connections} errors+timeouts+non2xx`, l.errors + l.timeouts + l.non2xx, '<=', 0))
+  return out
+}

@@ -1,0 +1,140 @@
+/**
+ * A bench-only bundle: a copy of a real bundle (model, tokenizer, labels, k/sigma/T) whose memory.bin is
+ * replaced by `rows` synthetic examples of the same dimension and labels (seeded random unit keys, random
+ * logits and labels, quantized by the shipped code), with the model's fingerprint, so the worker loads it
+ * like any build. Only the memory-search cost is realistic; its predictions are not.
+ *
+ * Then both bundles are staged into a bench-only assets folder with workers/scripts/build.ts's stageAssets
+ * (the same checks as `npm run build:worker`), so the shared workers/build/assets is never touched.
+ */
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { BUNDLE_FILES } from '../../src/bundle/load.ts'
+import { sha256Hex } from '../../src/memory/checksum.ts'
+import { buildMemory } from '../../src/memory/build.ts'
+import { memoryByteLength, readMemory, writeMemory } from '../../src/memory/format.ts'
+import { parseManifest } from '../../src/memory/manifest.ts'
+import { MAX_ASSET_BYTES, stageAssets } from '../../workers/scripts/build.ts'
+
+/** mulberry32, then Box-Muller for normals. */
+function gaussian(seed: number): () => number {
+  let a = seed >>> 0
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297
+  }
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform())
+}
+
+export interface SyntheticBundle {
+  name: string
+  dir: string
+  rows: number
+  dim: number
+  memoryBytes: number
+}
+
+/** Writes `to/` as a copy of the bundle in `from/` with a synthetic memory of `rows` rows. */
+export async function writeSyntheticBundle(from: string, to: string, rows: number, seed = 7): Promise<SyntheticBundle> {
+  const manifest = parseManifest(await readFile(join(from, 'manifest.json')))
+  // A plain Uint8Array: readMemory copies sections with .slice(), which on a Node Buffer is a view, not a copy.
+  const original = await readMemory(new Uint8Array(await readFile(join(from, manifest.memory.file))))
+  const { dim, labels } = original
+  const next = gaussian(seed)
+  const embeddings = new Float32Array(rows * dim)
+  for (let i = 0; i < embeddings.length; i++) embeddings[i] = next()
+  const logits = new Float32Array(rows * labels.length)
+  for (let i = 0; i < logits.length; i++) logits[i] = 3 * next()
+  const rowLabels = new Uint32Array(rows)
+  for (let i = 0; i < rows; i++) rowLabels[i] = Math.floor(Math.abs(next()) * 1e6) % labels.length
+  const memory = buildMemory(
+    { rows, dim, embeddings, logits, labels: rowLabels },
+    { labels, temperature: manifest.resmem.temperature, modelFingerprint: original.modelFingerprint, dtype: 'int8' },
+  )
+  const bytes = await writeMemory(memory)
+
+  await rm(to, { recursive: true, force: true })
+  for (const file of [...BUNDLE_FILES.filter((f) => f !== 'manifest.json'), manifest.model.file]) {
+    await mkdir(dirname(join(to, file)), { recursive: true })
+    await copyFile(join(from, file), join(to, file))
+  }
+  await writeFile(join(to, manifest.memory.file), bytes)
+  const scales = memory.residuals.dtype === 'int8' ? memory.residuals.scales : new Float32Array([0])
+  const name = basename(to)
+  const updated = {
+    ...manifest,
+    name,
+    memory: {
+      ...manifest.memory,
+      sha256: await sha256Hex(bytes),
+      bytes: bytes.length,
+      rows,
+      quantization: {
+        ...manifest.memory.quantization,
+        keyScale: memory.keys.dtype === 'int8' ? memory.keys.scale : 1,
+        residualErrorBound: scales.reduce((a, b) => Math.max(a, b), 0) / 2,
+      },
+    },
+  }
+  await writeFile(join(to, 'manifest.json'), JSON.stringify(parseManifest(updated), null, 2) + '\n')
+  return { name, dir: to, rows, dim, memoryBytes: bytes.length }
+}
+
+/** The most rows (a multiple of 1000) whose memory.bin stays within the Workers Static Assets file limit. */
+export function maxServableRows(dim: number, labels: string[]): number {
+  let rows = Math.floor(MAX_ASSET_BYTES / (dim + 8 + labels.length))
+  while (rows > 0 && memoryByteLength(rows, dim, labels, 'int8', 'int8') > MAX_ASSET_BYTES) rows--
+  return Math.floor(rows / 1000) * 1000
+}
+
+export interface BenchAssets {
+  /** The assets folder holding both bundles. */
+  assets: string
+  /** Folder name of the synthetic bundle, e.g. `spam-100k`. */
+  syntheticModel: string
+  synthetic: SyntheticBundle
+  /** Set when `rows` was lowered: a larger memory.bin could not be served as a static asset. */
+  capped?: { requested: number; rows: number; reason: string }
+}
+
+/**
+ * `work/artifacts/{<model>, <model>-<rows/1000>k}` and their staged `work/assets/`. A memory.bin over 25 MiB
+ * cannot be a Workers Static Asset (wrangler and miniflare refuse it, locally too): `rows` is then lowered to
+ * the most that fit, and `capped` says so.
+ */
+export async function prepareBenchAssets(artifactsDir: string, model: string, work: string, rows: number): Promise<BenchAssets> {
+  // Absolute paths: stageAssets checks that each file stays inside its bundle folder by prefix.
+  const artifacts = resolve(work, 'artifacts')
+  const realDir = join(artifactsDir, model)
+  const manifest = parseManifest(await readFile(join(realDir, 'manifest.json')))
+  let capped: BenchAssets['capped']
+  const most = maxServableRows(manifest.memory.dim, manifest.labels)
+  if (rows > most) {
+    const bytes = memoryByteLength(rows, manifest.memory.dim, manifest.labels, 'int8', 'int8')
+    capped = {
+      requested: rows,
+      rows: most,
+      reason: `${rows} rows x dim ${manifest.memory.dim} make a ${(bytes / 2 ** 20).toFixed(1)} MiB memory.bin, over the ${MAX_ASSET_BYTES / 2 ** 20} MiB Workers Static Assets file limit (miniflare enforces it locally too); measured ${most} rows, the most that fit`,
+    }
+    rows = most
+  }
+  // A copy of the real bundle, so this assets folder holds exactly the two bundles measured.
+  await rm(join(artifacts, model), { recursive: true, force: true })
+  for (const file of [...BUNDLE_FILES, manifest.model.file, manifest.memory.file]) {
+    await mkdir(dirname(join(artifacts, model, file)), { recursive: true })
+    await copyFile(join(realDir, file), join(artifacts, model, file))
+  }
+  const syntheticModel = `${model}-${Math.round(rows / 1000)}k`
+  // Only the two bundles of this run: a synthetic one of an earlier run (other rows) would be staged too.
+  for (const entry of await readdir(artifacts)) if (entry !== model && entry !== syntheticModel) await rm(join(artifacts, entry), { recursive: true, force: true })
+  const synthetic = await writeSyntheticBundle(realDir, join(artifacts, syntheticModel), rows)
+  const assets = resolve(work, 'assets')
+  const { staged, skipped } = await stageAssets(artifacts, assets)
+  for (const name of [model, syntheticModel]) {
+    if (!staged.some((b) => b.name === name)) throw new Error(`staging ${name} failed: ${skipped.find((s) => s.name === name)?.reason ?? 'not found'}`)
+  }
+  return { assets, syntheticModel, synthetic, ...(capped ? { capped } : {}) }
+}

@@ -1,0 +1,54 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { CliError } from '../cli/errors.ts'
+import { formatBench, renderHtml } from '../bench/report.ts'
+import { SECTIONS, type Section } from '../bench/result.ts'
+import { runBench } from '../bench/run.ts'
+
+const HELP = `usage: resmem bench [--out DIR] [--quick] [--only SECTIONS] [--model NAME] [--rows N]
+
+Benchmarks, on this machine, and writes DIR/bench.json and DIR/report.html (default DIR: out/bench):
+  kernel   k-NN kernel GB/s (SIMD wasm, scalar wasm, TypeScript reference) in Node and in workerd
+  latency  the worker over loopback: base model (?k=0) vs full ResMem, p50/p99, with artifacts/NAME's memory
+           and with a synthetic N-row memory (staged in DIR/work, never in workers/build)
+  node     in-process Node: our library (k=0 and full) vs a transformers.js pipeline on the same model
+  load     autocannon at 1, 4 and 16 connections against the worker and node:http servers (ours, transformers.js)
+
+  --quick          about a minute: fewer batches, texts and seconds (a default run takes about 4 minutes)
+  --only LIST      comma-separated sections (default: all): ${SECTIONS.join(',')}
+  --model NAME     bundle artifacts/NAME and texts data/NAME/test.jsonl (default spam)
+  --rows N         rows of the synthetic memory (default 100000; lowered to the most whose memory.bin fits
+                   the 25 MiB Workers Static Assets file limit, with a note)
+Timings depend on the machine and its load: compare ratios measured in the same run.`
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      model: { type: 'string' },
+      rows: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) return console.log(HELP)
+  const sections = (values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim())
+  for (const s of sections) if (!SECTIONS.includes(s as Section)) throw new CliError(`--only: "${s}" is not one of ${SECTIONS.join(', ')}`)
+  const rows = Number(values.rows ?? 100_000)
+  if (!Number.isInteger(rows) || rows < 1 || rows > 1_000_000) throw new CliError(`--rows: want an integer in 1..1000000, got "${values.rows}"`)
+  const model = values.model ?? 'spam'
+  if (!/^[\w][\w.-]*$/.test(model)) throw new CliError(`--model: "${model}" is not a bundle folder name`)
+  const out = values.out ?? join('out', 'bench')
+
+  const result = await runBench({ out, quick: values.quick ?? false, sections: sections as Section[], model, artifacts: process.env.RESMEM_ARTIFACTS || 'artifacts', syntheticRows: rows })
+  await mkdir(out, { recursive: true })
+  await writeFile(join(out, 'bench.json'), JSON.stringify(result, null, 2) + '\n')
+  await writeFile(join(out, 'report.html'), renderHtml(result))
+  console.log(formatBench(result))
+  console.log(`\nwrote ${join(out, 'bench.json')} and ${join(out, 'report.html')}`)
+  // Missed targets are findings, not errors; a section that could not run is.
+  if (result.failures.length) process.exitCode = 1
+}
