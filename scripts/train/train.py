@@ -202,7 +202,7 @@ def main():
     print(f"train.py: torch {torch.__version__}, {params} parameters, {len(train['ids'])} train / "
           f"{len(val['ids'])} val examples, {p['epochs']} epochs x {steps_per_epoch} steps", flush=True)
 
-    history, best, best_state, stale = [], None, None, 0
+    history, best, best_key, best_state, stale = [], None, None, None, 0
     started = time.time()
     for epoch in range(1, p["epochs"] + 1):
         t0 = time.time()
@@ -234,10 +234,10 @@ def main():
             "train_seconds": round(train_seconds, 2),
         }
         history.append(row)
-        # Best by val accuracy; a tie goes to the lower val loss.
-        improved = best is None or (val_acc, -val_loss) > (best["val_accuracy"], -best["val_loss"])
+        # Best by val accuracy; a tie goes to the lower val loss (compared unrounded).
+        improved = best_key is None or (val_acc, -val_loss) > best_key
         if improved:
-            best = row
+            best, best_key = row, (val_acc, -val_loss)
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         stale = 0 if improved else stale + 1
         print(f"epoch {epoch}/{p['epochs']}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.4f} | "
