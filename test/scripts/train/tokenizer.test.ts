@@ -3,7 +3,7 @@
  * transformers.js `AutoTokenizer` (what a user loading the model folder gets), truncation included.
  * Real texts come from the prepared data (data/spam, data/langid), skipped when it has not been prepared.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Tokenizer } from '@huggingface/tokenizers'
