@@ -3,14 +3,18 @@
  * the routes, /openapi.json generated from their schemas, and JSON errors for everything else.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './app-env.ts'
 import { lazyModel, loadFromAssets, type ModelLoader } from './classifier.ts'
 import { settings } from './env.ts'
 import { notFound, onError, validationHook } from './errors.ts'
+import { bearerToken } from './middleware/auth.ts'
+import { apiCors } from './middleware/cors.ts'
 import { classifyRoutes } from './routes/classify.ts'
 import { healthRoutes } from './routes/health.ts'
 import { modelRoutes } from './routes/model.ts'
-import { webRoutes } from './routes/web.ts'
+import { MODEL_FILES_PATH, webRoutes } from './routes/web.ts'
 import { ErrorResponse } from './schemas.ts'
 
 export interface AppOptions {
@@ -26,12 +30,21 @@ export function createApp(options: AppOptions = {}) {
   const model = lazyModel(options.loader ?? loadFromAssets)
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
 
+  // Defaults from hono/secure-headers (nosniff, no framing by other sites, no referrer, CORP same-origin...);
+  // a route may set its own header first (the public files set CORP cross-origin).
+  app.use(secureHeaders({ overwrite: false }))
+
   app.use(async function context(c, next) {
     const s = settings(c.env)
     c.set('settings', s)
     c.set('model', () => model(c.env, s))
     await next()
   })
+
+  // The API: CORS from CORS_ORIGINS, then the bearer token from API_TOKEN (a preflight never carries one).
+  // The bundle's files under /v1/model/files/ are public files for the demo page (CORS *, PUBLIC_MODEL_FILES).
+  app.use('/v1/*', exceptModelFiles(apiCors({ origins: (c) => c.var.settings.corsOrigins })))
+  app.use('/v1/*', exceptModelFiles(bearerToken({ tokens: (c) => c.var.settings.apiTokens })))
 
   app.route('/', classifyRoutes())
   app.route('/', modelRoutes())
@@ -40,6 +53,11 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', webRoutes())
 
   app.openAPIRegistry.register('Error', ErrorResponse)
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Required on /v1/classify and /v1/model when the API_TOKEN secret is set.',
+  })
   app.doc('/openapi.json', (c) => ({
     openapi: '3.0.0',
     info: {
@@ -53,4 +71,11 @@ export function createApp(options: AppOptions = {}) {
   app.notFound(notFound(app))
   app.onError(onError)
   return app
+}
+
+function exceptModelFiles(middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+  return async function api(c, next) {
+    if (c.req.path.startsWith(MODEL_FILES_PATH)) return next()
+    return middleware(c, next)
+  }
 }

@@ -19,6 +19,15 @@ export interface Bindings {
   MAX_BODY_BYTES?: string
   /** Seconds to wait before trying a failed model load again. Default 10. */
   LOAD_RETRY_SECONDS?: string
+  /** "false" keeps the bundle's files off /v1/model/files/ (routes/web.ts). Default "true". */
+  PUBLIC_MODEL_FILES?: string
+  /**
+   * Secret (`wrangler secret put API_TOKEN`): bearer token(s) that /v1/* requires, comma-separated during a
+   * rotation ("new,old"). Unset: no auth.
+   */
+  API_TOKEN?: string
+  /** Origins whose pages may call /v1/* from a browser, comma-separated, or "*". Unset: none (same origin only). */
+  CORS_ORIGINS?: string
 }
 
 export interface Settings {
@@ -26,9 +35,17 @@ export interface Settings {
   maxBatch: number
   maxBodyBytes: number
   loadRetryMs: number
+  /** The accepted bearer tokens; undefined when API_TOKEN is unset (auth off). */
+  apiTokens?: readonly string[]
+  /** The allowed browser origins, '*' for any; undefined when CORS_ORIGINS is unset (no CORS headers). */
+  corsOrigins?: readonly string[] | '*'
 }
 
 export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000 }
+
+/** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
+export const MIN_TOKEN_LENGTH = 16
+const TOKEN = /^[A-Za-z0-9._~+/-]+=*$/
 
 /** A [vars] value that cannot be used: the deployment is wrong, not the request. */
 export class ConfigError extends Error {
@@ -62,5 +79,47 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     maxBatch: positiveInt('MAX_BATCH', env.MAX_BATCH, DEFAULTS.maxBatch),
     maxBodyBytes: positiveInt('MAX_BODY_BYTES', env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
     loadRetryMs: nonNegative('LOAD_RETRY_SECONDS', env.LOAD_RETRY_SECONDS, DEFAULTS.loadRetryMs / 1000) * 1000,
+    apiTokens: apiTokens(env.API_TOKEN),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
   }
+}
+
+const list = (value: string) => value.split(/[\s,]+/).filter(Boolean)
+
+/**
+ * API_TOKEN: unset means no auth; set, it must hold at least one usable token, else every /v1 request fails
+ * closed (500 misconfigured) rather than open. The message never echoes the secret.
+ */
+function apiTokens(value: string | undefined): readonly string[] | undefined {
+  if (value === undefined) return undefined
+  const tokens = list(value)
+  if (tokens.length === 0) throw new ConfigError('API_TOKEN is set but holds no token (unset it to turn auth off)')
+  for (const [i, token] of tokens.entries()) {
+    if (!TOKEN.test(token) || token.length < MIN_TOKEN_LENGTH) {
+      throw new ConfigError(`API_TOKEN: token ${i + 1} of ${tokens.length} must be at least ${MIN_TOKEN_LENGTH} characters of A-Z a-z 0-9 . _ ~ + / - (then = padding)`)
+    }
+  }
+  return tokens
+}
+
+/** CORS_ORIGINS: "*", or origins as a browser sends them (`https://app.example.com`, no path, no trailing slash). */
+function corsOrigins(value: string | undefined): readonly string[] | '*' | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  const origins = list(value)
+  if (origins.includes('*')) {
+    if (origins.length > 1) throw new ConfigError(`CORS_ORIGINS must be "*" alone or a list of origins, got "${value}"`)
+    return '*'
+  }
+  for (const origin of origins) {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com (scheme, host, optional port; no path)`)
+    }
+  }
+  return origins
 }

@@ -41,9 +41,10 @@ export function errorBody(code: string, message: string, details?: Issue[]): Err
 /** The field paths of a zod error; the root of a target is named after it (`body`, `query`). */
 export function issues(error: ZodError, root: string): Issue[] {
   const path = (parts: PropertyKey[]) => (parts.length ? parts.map(String).join('.') : root)
+  const unknown = root === 'query' ? 'unknown query parameter' : 'unknown field'
   return error.issues.flatMap((i) =>
     // One issue per unknown field, at that field's path.
-    i.code === 'unrecognized_keys' ? i.keys.map((key) => ({ path: path([...i.path, key]), message: 'unknown field' })) : [{ path: path(i.path), message: i.message }],
+    i.code === 'unrecognized_keys' ? i.keys.map((key) => ({ path: path([...i.path, key]), message: unknown })) : [{ path: path(i.path), message: i.message }],
   )
 }
 
@@ -61,6 +62,7 @@ export function validationHook(result: { success: boolean; error?: ZodError; tar
 
 const HTTP_CODES: Record<number, string> = {
   400: 'bad_request',
+  401: 'unauthorized',
   404: 'not_found',
   405: 'method_not_allowed',
   408: 'timeout',

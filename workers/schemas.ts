@@ -5,11 +5,14 @@
 import { z } from '@hono/zod-openapi'
 import { Manifest } from '../src/memory/manifest.ts'
 
+/** A text to classify: anything with at least one non-whitespace character (an empty text says nothing to classify). */
+const Text = z.string().regex(/\S/, 'must contain a non-whitespace character')
+
 export const ClassifyRequest = z
   .strictObject({
-    text: z.string().optional().openapi({ description: 'One text. The response is a single Classification.', example: 'WIN a FREE cruise! Click now to claim your prize' }),
+    text: Text.optional().openapi({ description: 'One text (not empty or whitespace only). The response is a single Classification.', example: 'WIN a FREE cruise! Click now to claim your prize' }),
     texts: z
-      .array(z.string())
+      .array(Text)
       .min(1)
       .optional()
       .openapi({ description: 'Several texts, at most MAX_BATCH (default 32). The response is `{"results": [...]}` in the same order.' }),
@@ -19,7 +22,8 @@ export const ClassifyRequest = z
   })
   .openapi('ClassifyRequest', { description: 'Exactly one of `text` or `texts`.', minProperties: 1, maxProperties: 1 })
 
-export const ClassifyQuery = z.object({
+// Strict: an unknown parameter is a 400, so a typo (`?K=0`, `?explian=1`) cannot silently change the answer.
+export const ClassifyQuery = z.strictObject({
   explain: z
     .enum(['0', '1', 'true', 'false'])
     .optional()
@@ -87,3 +91,8 @@ export const internalError = {
 export function errorResponse(description: string) {
   return { description, content: { 'application/json': { schema: ErrorResponse } } }
 }
+
+/** The optional bearer token on /v1/* (API_TOKEN): `{}` as the alternative, since a deployment may run without. */
+export const optionalBearer: Record<string, string[]>[] = [{ bearer: [] }, {}]
+
+export const unauthorized = errorResponse('API_TOKEN is set and the request has no valid bearer token (`code: unauthorized`, `WWW-Authenticate: Bearer`).')

@@ -4,3 +4,6 @@ declare module 'cloudflare:workers' {
   export const env: import('../../workers/env.ts').Bindings
   export const exports: { default: { fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> } }
 }
+
+// workerd's byte stream whose writes wait for the reader (a global there, absent from lib.dom).
+declare class IdentityTransformStream extends TransformStream<Uint8Array, Uint8Array> {}

@@ -75,6 +75,30 @@ describe('request errors are JSON with a fitting status', () => {
     expect(err.message).toContain('100 bytes')
   })
 
+  it('413 for a body that passes MAX_BODY_BYTES while streaming, whatever its Content-Length claims', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      pull: (c) => c.enqueue(new TextEncoder().encode('{"text":"' + 'x'.repeat(1000))),
+    })
+    const init = { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '10' }, body, duplex: 'half' } as RequestInit
+    await expectError(await request('/v1/classify', init, { MAX_BODY_BYTES: '5000' }), 413, 'payload_too_large')
+  })
+
+  it('400 bad_request for a body that breaks off (the client went away), not a 5xx', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    let sent = false
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent) return c.error(new Error('Network connection lost.'))
+        sent = true
+        c.enqueue(new TextEncoder().encode('{"text":"half'))
+      },
+    })
+    const err = await expectError(await request('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit), 400, 'bad_request')
+    expect(err.message).toBe('the body could not be read to its end (Network connection lost.)')
+    expect(log).not.toHaveBeenCalled()
+    log.mockRestore()
+  })
+
   it('404 for an unknown path, also for the bundle files behind the assets binding', async () => {
     const err = await expectError(await request('/v2/classify'), 404, 'not_found')
     expect(err.message).toBe('no route for GET /v2/classify')

@@ -3,8 +3,8 @@ import { worker } from './helpers.ts'
 
 interface OpenApiDoc {
   openapi: string
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown> }>>
-  components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> }
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown>; security?: unknown }>>
+  components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }>; securitySchemes?: Record<string, unknown> }
 }
 
 describe('GET /openapi.json', () => {
@@ -17,8 +17,10 @@ describe('GET /openapi.json', () => {
     const classify = doc.paths['/v1/classify'].post
     expect(classify.requestBody?.content['application/json'].schema.$ref).toBe('#/components/schemas/ClassifyRequest')
     expect(classify.parameters).toContainEqual(expect.objectContaining({ name: 'explain', in: 'query' }))
-    expect(Object.keys(classify.responses).sort()).toEqual(['200', '400', '413', '415', '500', '503'])
-    expect(Object.keys(doc.paths['/v1/model'].get.responses)).toContain('200')
+    expect(Object.keys(classify.responses).sort()).toEqual(['200', '400', '401', '413', '415', '500', '503'])
+    expect(classify.security).toEqual([{ bearer: [] }, {}])
+    expect(Object.keys(doc.paths['/v1/model'].get.responses)).toEqual(expect.arrayContaining(['200', '401']))
+    expect(doc.components.securitySchemes).toEqual({ bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }) })
     expect(Object.keys(doc.paths['/healthz'].get.responses).sort()).toEqual(['200', '500', '503'])
     for (const name of ['Classification', 'ClassifyRequest', 'ClassifyResults', 'LabelScore', 'Neighbor', 'Manifest', 'Health', 'Error']) {
       expect(doc.components.schemas, name).toHaveProperty(name)

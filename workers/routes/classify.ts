@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../app-env.ts'
 import { invalidRequest } from '../errors.ts'
 import { jsonBody } from '../middleware/json-body.ts'
-import { Classification, ClassifyQuery, ClassifyRequest, ClassifyResults, errorResponse, internalError } from '../schemas.ts'
+import { Classification, ClassifyQuery, ClassifyRequest, ClassifyResults, errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
 
 export const classifyRoute = createRoute({
   method: 'post',
@@ -13,6 +13,7 @@ export const classifyRoute = createRoute({
   description:
     'Body `{"text": "..."}` answers one Classification object; body `{"texts": [...]}` answers `{"results": [...]}` in input order. ' +
     'Scores are ResMem probabilities (the base model plus the residuals of its k nearest memorized training examples); `base` is the model alone.',
+  security: optionalBearer,
   middleware: [jsonBody({ maxBytes: (c) => (c.var as AppEnv['Variables']).settings.maxBodyBytes })],
   request: {
     query: ClassifyQuery,
@@ -23,7 +24,8 @@ export const classifyRoute = createRoute({
       description: 'A Classification for `text`, `{"results": [...]}` for `texts`.',
       content: { 'application/json': { schema: z.union([Classification, ClassifyResults]) } },
     },
-    400: errorResponse('Invalid JSON, or a field that fails validation (its path is in `details`).'),
+    400: errorResponse('Invalid JSON, a body cut short (`bad_request`), or a field or query parameter that fails validation (its path is in `details`; unknown ones included, empty or whitespace-only texts too).'),
+    401: unauthorized,
     413: errorResponse('The body is over MAX_BODY_BYTES.'),
     415: errorResponse('The content type is not application/json.'),
     503: errorResponse('The model could not be loaded; see Retry-After.'),

@@ -1,7 +1,7 @@
 /** GET /v1/model: the served bundle's manifest. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../app-env.ts'
-import { ModelInfo, errorResponse, internalError } from '../schemas.ts'
+import { ModelInfo, errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
 
 export const modelRoute = createRoute({
   method: 'get',
@@ -9,8 +9,10 @@ export const modelRoute = createRoute({
   tags: ['model'],
   summary: 'The served model',
   description: "The bundle's manifest.json: labels, tuned k, sigma and T, memory rows and quantization, SHA-256 fingerprints of the model and the memory, and the versions that built them.",
+  security: optionalBearer,
   responses: {
     200: { description: 'The manifest.', content: { 'application/json': { schema: ModelInfo } } },
+    401: unauthorized,
     503: errorResponse('The model could not be loaded; see Retry-After.'),
     500: internalError,
   },

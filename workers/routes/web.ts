@@ -20,9 +20,7 @@ const SAFE_PATH = /^[\w-][\w.-]*(?:\/[\w-][\w.-]*)*$/
 // Request headers the assets binding may answer from (304s, ranges).
 const PASSED = ['if-none-match', 'if-modified-since', 'range']
 
-type WebContext = Context<AppEnv & { Bindings: { PUBLIC_MODEL_FILES?: string } }>
-
-async function asset(c: WebContext, path: string, missing: string, headers: Record<string, string> = {}): Promise<Response> {
+async function asset(c: Context<AppEnv>, path: string, missing: string, headers: Record<string, string> = {}): Promise<Response> {
   if (!SAFE_PATH.test(path)) throw new ApiError(404, 'not_found', `${c.req.path}: no such file`)
   const init: Record<string, string> = {}
   for (const name of PASSED) {
@@ -33,6 +31,8 @@ async function asset(c: WebContext, path: string, missing: string, headers: Reco
   if (res.status === 404) throw new ApiError(404, 'not_found', missing)
   const out = new Response(res.body, res)
   out.headers.set('access-control-allow-origin', '*')
+  // Readable by pages of any origin, also cross-origin-isolated ones (the app's secure headers default to same-origin).
+  out.headers.set('cross-origin-resource-policy', 'cross-origin')
   for (const [name, value] of Object.entries(headers)) out.headers.set(name, value)
   return out
 }
@@ -45,20 +45,20 @@ export function webRoutes() {
   const app = new Hono<AppEnv>()
   const notBuilt = 'the browser build is not among the assets (run `npm run build:worker`, which runs `npm run build:web`)'
 
-  app.get('/', (c) => asset(c as WebContext, `${WEB_ASSETS}/index.html`, notBuilt, { 'cache-control': 'no-cache' }))
+  app.get('/', (c) => asset(c, `${WEB_ASSETS}/index.html`, notBuilt, { 'cache-control': 'no-cache' }))
 
   app.get('/web/*', (c) => {
     const path = c.req.path.slice('/web/'.length)
-    return asset(c as WebContext, `${WEB_ASSETS}/${path}`, `${c.req.path}: not in the browser build`)
+    return asset(c, `${WEB_ASSETS}/${path}`, `${c.req.path}: not in the browser build`)
   })
 
   app.get(`${MODEL_FILES_PATH}*`, (c) => {
     const { model } = c.var.settings
-    if ((c as WebContext).env.PUBLIC_MODEL_FILES === 'false') throw new ApiError(404, 'not_found', 'the model files are not public here (PUBLIC_MODEL_FILES = "false"); classify with POST /v1/classify')
+    if (c.env.PUBLIC_MODEL_FILES === 'false') throw new ApiError(404, 'not_found', 'the model files are not public here (PUBLIC_MODEL_FILES = "false"); classify with POST /v1/classify')
     const path = c.req.path.slice(MODEL_FILES_PATH.length)
     // The browser revalidates manifest.json each load; the other files it keeps in its Cache API by hash.
     const headers: Record<string, string> = path === 'manifest.json' ? { 'cache-control': 'no-cache' } : {}
-    return asset(c as WebContext, `${model}/${path}`, `${c.req.path}: not a file of the ${model} bundle`, headers)
+    return asset(c, `${model}/${path}`, `${c.req.path}: not a file of the ${model} bundle`, headers)
   })
 
   return app

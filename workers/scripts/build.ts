@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -154,12 +154,52 @@ export async function buildWorker(artifacts = ARTIFACTS_DIR): Promise<BuildRepor
   return { kernel: kernelPath('simd'), ortWasm, staged, skipped, web }
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Runs `build` holding a lock directory (mkdir is atomic), so builds started at once (each `wrangler dev`
+ * start runs this; test files start workers in parallel) take turns instead of restaging the same folders
+ * under each other. A lock whose process is gone is taken over.
+ */
+export async function withBuildLock<T>(build: () => Promise<T>, lock = join(BUILD_DIR, '.lock'), waitMs = 180_000): Promise<T> {
+  await mkdir(dirname(lock), { recursive: true })
+  const started = Date.now()
+  for (;;) {
+    try {
+      await mkdir(lock)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    const owner = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => 'NaN'))
+    const since = (await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now()
+    // No pid yet: its owner is between mkdir and writeFile, unless that has lasted for seconds.
+    const stale = Number.isInteger(owner) ? !alive(owner) : since < Date.now() - 5000
+    if (stale) await rm(lock, { recursive: true, force: true })
+    else if (Date.now() - started > waitMs) throw new Error(`build:worker: ${relative(ROOT, lock)} is held by process ${owner}; delete it if no build is running`)
+    else await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  try {
+    await writeFile(join(lock, 'pid'), String(process.pid))
+    return await build()
+  } finally {
+    await rm(lock, { recursive: true, force: true })
+  }
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({ options: { model: { type: 'string' }, artifacts: { type: 'string' }, 'allow-missing': { type: 'boolean' } } })
   const model = values.model ?? (process.env.MODEL || 'spam')
   const artifacts = values.artifacts ?? (process.env.RESMEM_ARTIFACTS || ARTIFACTS_DIR)
   const started = performance.now()
-  const report = await buildWorker(artifacts)
+  const report = await withBuildLock(() => buildWorker(artifacts))
   const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`
   console.log(`build:worker  k-NN kernel ${relative(ROOT, report.kernel)}; ${relative(ROOT, report.ortWasm.path)} ${mb(report.ortWasm.bytes)}`)
   for (const b of report.staged) console.log(`  staged ${b.name}: ${b.files.length} files, ${mb(b.files.reduce((s, f) => s + f.bytes, 0))} -> ${relative(ROOT, ASSETS_DIR)}/${b.name}`)
