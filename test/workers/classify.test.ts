@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { Manifest } from '../../src/memory/manifest.ts'
 import type { Classification } from '../../src/types.ts'
 import { Classification as ClassificationSchema, ClassifyResults } from '../../workers/schemas.ts'
-import { modelStaged, MODEL, postJson, worker } from './helpers.ts'
+import { MODEL, postJson, worker } from './helpers.ts'
 
 const TEXTS = [
   'Congratulations! You have WON a FREE cruise. Click here now to claim your prize, limited offer!!!',
@@ -16,7 +16,6 @@ const TEXTS = [
 let manifest: Manifest
 
 beforeAll(async () => {
-  if (!modelStaged) return
   const res = await worker('/healthz')
   if (res.status !== 200) throw new Error(`the worker cannot load its model: ${await res.text()}`)
   manifest = (await (await worker('/v1/model')).json()) as Manifest
@@ -38,7 +37,7 @@ function expectProbabilities(result: Classification, labels: readonly string[]) 
   expect(result.base.score).toBe(Math.max(...result.base.scores.map((s) => s.score)))
 }
 
-describe.runIf(modelStaged)('POST /v1/classify', () => {
+describe('POST /v1/classify', () => {
   it('{"text"} answers one result object', async () => {
     const res = await classify({ text: TEXTS[0] })
     expect(res.status).toBe(200)

@@ -41,4 +41,5 @@ export function fakeModel(overrides: Partial<ServedModel> = {}): ServedModel {
 /** The bundle that wrangler.toml's MODEL names is staged in the assets (`npm run build:worker`). */
 export const MODEL = env.MODEL || 'spam'
 export const modelStaged = (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).ok
-if (!modelStaged) console.warn(`test/workers: no staged bundle "${MODEL}" (build artifacts/${MODEL}, then npm run build:worker); the tests that need the model are skipped`)
+// `npm test` builds and stages the bundle first (pretest); without it these tests cannot say anything.
+if (!modelStaged) throw new Error(`test/workers: no staged bundle "${MODEL}": run \`npx tsx scripts/resmem.ts build-defaults --only ${MODEL}\` and \`npm run build:worker\``)

@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Manifest } from '../../src/memory/manifest.ts'
-import { env, MODEL, modelStaged, worker } from './helpers.ts'
+import { env, MODEL, worker } from './helpers.ts'
 
 let ready: Response
 
 beforeAll(async () => {
-  if (modelStaged) ready = await worker('/healthz')
+  ready = await worker('/healthz')
 })
 
-describe.runIf(modelStaged)('GET /healthz', () => {
+describe('GET /healthz', () => {
   it('200 once the classifier is loaded, naming the model and how it runs', async () => {
     expect(ready.status).toBe(200)
     const body = (await ready.json()) as { status: string; model: string; memoryRows: number; runtime: { onnxruntime: string; knn: string } }
@@ -23,7 +23,7 @@ describe.runIf(modelStaged)('GET /healthz', () => {
   })
 })
 
-describe.runIf(modelStaged)('GET /v1/model', () => {
+describe('GET /v1/model', () => {
   it('serves the manifest: labels, k, sigma, T, memory rows, quantization, fingerprints, versions', async () => {
     const res = await worker('/v1/model')
     expect(res.status).toBe(200)
@@ -45,13 +45,5 @@ describe.runIf(modelStaged)('GET /v1/model', () => {
       expect(res.status).toBe(404)
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found')
     }
-  })
-})
-
-describe.skipIf(modelStaged)('without a staged bundle', () => {
-  it('/healthz answers 503 with the reason', async () => {
-    const res = await worker('/healthz')
-    expect(res.status).toBe(503)
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`${MODEL}/manifest.json`)
   })
 })

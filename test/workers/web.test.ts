@@ -2,7 +2,7 @@
 // `/web/*` and the served bundle's files at `/v1/model/files/*`, all public with CORS `*`.
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../workers/app.ts'
-import { env, fakeModel, MODEL, modelStaged, worker } from './helpers.ts'
+import { env, fakeModel, MODEL, worker } from './helpers.ts'
 
 const app = createApp({ loader: async () => fakeModel() })
 // `npm run build:worker` (which `npm test` runs first) stages the browser build; without it nothing here can pass.
@@ -52,7 +52,7 @@ describe('GET /v1/model/files/*', () => {
   })
 })
 
-describe.runIf(modelStaged)('GET /v1/model/files/* with the bundle staged', () => {
+describe('GET /v1/model/files/* with the bundle staged', () => {
   it("serves the bundle's files, manifest.json revalidated on every load", async () => {
     const res = await worker('/v1/model/files/manifest.json')
     expect(res.status).toBe(200)
