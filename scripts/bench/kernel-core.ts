@@ -4,6 +4,7 @@
  * (workerd freezes time during synchronous code), a `tick` that yields to the event loop.
  */
 import type { KnnIndex } from '../../src/knn/index.ts'
+import { mulberry32 } from '../data/random.ts'
 
 export type KernelImpl = 'simd' | 'scalar' | 'reference'
 
@@ -53,17 +54,6 @@ export const kernelBenchDefaults = {
   seed: 1,
 }
 
-/** mulberry32: small, seedable, the same numbers in every runtime. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomInt8(length: number, next: () => number): Int8Array {
   const out = new Int8Array(length)
@@ -92,7 +82,7 @@ export async function measureKernels(factory: IndexFactory, options: KernelBench
     tick: options.tick ?? (async () => {}),
     seed: options.seed ?? d.seed,
   }
-  const next = random(o.seed)
+  const next = mulberry32(o.seed)
   const maxRows = Math.max(...o.rows)
   const allKeys = randomInt8(maxRows * o.dim, next)
   const queries = Array.from({ length: 16 }, () => randomInt8(o.dim, next))

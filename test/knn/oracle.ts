@@ -2,17 +2,8 @@
 
 export type Fill = 'uniform' | 'extremes' | 'ternary' | 'constant' | 'duplicates'
 
-/** mulberry32. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { mulberry32 as random } from '../../scripts/data/random.ts'
+import { mulberry32 as random } from '../../scripts/data/random.ts'
 
 /**
  * n rows of d int8. 'extremes' draws only -128/127 (largest magnitudes), 'ternary' -1/0/1 and

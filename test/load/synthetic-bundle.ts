@@ -8,18 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { buildMemory } from '../../src/memory/build.ts'
 import { FILES, manifestOf, readFiles, withMemory } from '../workers/bundle-files.ts'
+import { mulberry32 } from '../../scripts/data/random.ts'
 
-/** Seeded uniform numbers in [0, 1) (mulberry32): the same seed, the same memory. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export interface SyntheticBundle {
   dir: string
@@ -34,7 +24,7 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
   const manifest = manifestOf(files)
   const { dim } = manifest.model.embedding
   const classes = manifest.labels.length
-  const next = random(seed)
+  const next = mulberry32(seed)
   // Gaussian components (Box-Muller) give directions uniform on the sphere once normalised (buildMemory does).
   const embeddings = new Float32Array(rows * dim)
   for (let i = 0; i < embeddings.length; i += 2) {
