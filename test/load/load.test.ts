@@ -13,7 +13,7 @@ const CONNECTIONS = 16
 const ROWS = 100_000
 const LIMIT = 128e6 // Cloudflare: 128 MB per isolate
 
-it(`${REQUESTS} mixed requests at concurrency ${CONNECTIONS}; isolate memory with a ${ROWS}-row memory`, { timeout: 240_000 }, async () => {
+it(`${REQUESTS} mixed requests at concurrency ${CONNECTIONS}; isolate memory with up to ${ROWS} memory rows (the most that fit one 25 MiB asset)`, { timeout: 240_000 }, async () => {
   const flags = typeof WebSocket === 'undefined' ? ['--experimental-websocket'] : []
   const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--import', 'tsx', 'test/load/run.ts', '--requests', String(REQUESTS), '--connections', String(CONNECTIONS), '--rows', String(ROWS), '--json'], {
     maxBuffer: 64 << 20,
