@@ -11,7 +11,7 @@
  *    expecting their 4xx. Every answer is checked against its expected status; latency p50/p99 per kind.
  * 2. Memory: the isolate's JS heap + ArrayBuffers + wasm memories (inspector.ts) idle, after the model loads
  *    and after load, for the staged bundle and for a copy with a synthetic `--rows`-row memory of the model's
- *    key dimension (synthetic-bundle.ts). A memory.bin over the 25 MiB static-asset limit cannot be served
+ *    key dimension (scripts/bench/synthetic-bundle.ts). A memory.bin over the 25 MiB static-asset limit cannot be served
  *    (wrangler refuses it): the largest row count that fits is measured instead and the figure for `--rows`
  *    extrapolated, per row, from the two measurements. The big memory also runs the largest request the API
  *    takes (32 texts over the maximum tokens), since onnxruntime's wasm memory keeps its high-water mark.
@@ -26,7 +26,7 @@ import type { Manifest } from '../../src/memory/manifest.ts'
 import { ASSETS_DIR, MAX_ASSET_BYTES } from '../../workers/scripts/build.ts'
 import { startWorker, type StartedWorker } from '../workers-node/worker.ts'
 import { connectInspector, type IsolateMemory } from './inspector.ts'
-import { writeSyntheticBundle } from './synthetic-bundle.ts'
+import { writeSyntheticBundle } from '../../scripts/bench/synthetic-bundle.ts'
 
 // autocannon ships no types; the slice used here.
 interface CannonRequest {
