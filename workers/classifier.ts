@@ -5,7 +5,6 @@
  * deployment cannot turn every request into a 10 MB asset read), then the next request tries again.
  */
 import { loadBundle } from '../src/bundle/load.ts'
-import { ArtifactError } from '../src/bundle/source.ts'
 import { ResMemClassifier, type ClassifyOptions } from '../src/classifier.ts'
 import type { Manifest } from '../src/memory/manifest.ts'
 import type { Classification } from '../src/types.ts'
@@ -47,11 +46,6 @@ export const ORT_BATCH = 4
 export const loadFromAssets: ModelLoader = async (env, settings) => {
   const started = Date.now()
   const bundle = await loadBundle(assetsSource(env.ASSETS, settings.model))
-  // Not (yet) checked by loadBundle: a manifest promising more tokens than the model has positions loads
-  // fine and then fails every long text inside ORT (a 500 per request instead of one 503 here).
-  if (bundle.manifest.model.maxLength > bundle.config.maxLength) {
-    throw new ArtifactError('corrupt', `manifest.json: model.maxLength ${bundle.manifest.model.maxLength} is over the ${bundle.config.maxLength} tokens the model takes (config.json)`)
-  }
   const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH })
   const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn: KNN_KERNEL, loadMs: Date.now() - started }
   return {

@@ -59,6 +59,10 @@ export async function loadBundle(source: FileSource): Promise<Bundle> {
   } catch (err) {
     throw new ArtifactError('corrupt', (err as Error).message)
   }
+  // A manifest promising more tokens than the model has positions would load, then fail every long text.
+  if (manifest.model.maxLength > config.maxLength) {
+    throw new ArtifactError('corrupt', `manifest.json: model.maxLength ${manifest.model.maxLength} is over the ${config.maxLength} tokens the model takes (config.json)`)
+  }
   const [model, memoryBytes] = await Promise.all([read(source, manifest.model.file), read(source, manifest.memory.file)])
 
   const modelHash = await sha256Hex(model)

@@ -52,6 +52,16 @@ describe('loadBundle refuses mismatched artefacts', () => {
     expect(err.message).toMatch(/labels disagree/)
   })
 
+  it('a manifest promising more tokens than the model takes', async () => {
+    const files = await bundleFiles()
+    const manifest = JSON.parse(new TextDecoder().decode(files.get('manifest.json')))
+    manifest.model.maxLength = 17
+    files.set('manifest.json', enc(manifest))
+    const err = await failure(files)
+    expect(err.code).toBe('corrupt')
+    expect(err.message).toMatch(/model\.maxLength 17 is over the 16 tokens/)
+  })
+
   it('a truncated memory and a corrupt manifest', async () => {
     const files = await bundleFiles()
     const mem = files.get('memory.bin')!
