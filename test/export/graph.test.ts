@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import onnxProto from 'onnx-proto'
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
+import { expectClose } from './close.ts'
 import {
   addEmbeddingOutput,
   ClassifierNotFoundError,
@@ -18,7 +19,6 @@ import {
 
 const { onnx } = onnxProto
 const FLOAT = onnx.TensorProto.DataType.FLOAT
-const TOL = 1e-5
 
 // ------------------------------------------------------------------------------------------ helpers
 
@@ -47,15 +47,6 @@ function int64Feeds(inputs: Record<string, number[][]>): Record<string, ort.Tens
 
 // toEqual walks a 130 kB array element by element (~1 s); compare the bytes natively.
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
-
-function expectClose(actual: ort.Tensor, expected: number[][], tol = TOL): void {
-  expect(actual.dims).toEqual([expected.length, expected[0].length])
-  const data = actual.data as Float32Array
-  const flat = expected.flat()
-  let worst = 0
-  for (let i = 0; i < flat.length; i++) worst = Math.max(worst, Math.abs(data[i] - flat[i]))
-  expect(worst).toBeLessThan(tol)
-}
 
 // Small hand-built graphs: x [batch_size, H] -> nodes -> outputs.
 interface GraphSpec {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import onnxProto from 'onnx-proto'
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
+import { expectClose } from './close.ts'
 import {
   addEmbeddingOutput,
   addKeyOutput,
@@ -20,7 +21,6 @@ import {
 const { onnx } = onnxProto
 const FLOAT = onnx.TensorProto.DataType.FLOAT
 const INT64 = onnx.TensorProto.DataType.INT64
-const TOL = 1e-5
 
 // ------------------------------------------------------------------------------------------ helpers
 
@@ -47,15 +47,6 @@ function int64Feeds(inputs: Record<string, Matrix>): Record<string, ort.Tensor> 
   const feeds: Record<string, ort.Tensor> = {}
   for (const [name, rows] of Object.entries(inputs)) feeds[name] = new ort.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), [rows.length, rows[0].length])
   return feeds
-}
-
-function expectClose(actual: ort.Tensor, expected: Matrix, tol = TOL): void {
-  expect(actual.dims).toEqual([expected.length, expected[0].length])
-  const data = actual.data as Float32Array
-  const flat = expected.flat()
-  let worst = 0
-  for (let i = 0; i < flat.length; i++) worst = Math.max(worst, Math.abs(data[i] - flat[i]))
-  expect(worst).toBeLessThan(tol)
 }
 
 const l2 = (row: number[]) => {
