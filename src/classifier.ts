@@ -1,15 +1,18 @@
 import type { Bundle } from './bundle/load.ts'
 import type { KnnIndex } from './knn/index.ts'
+import { MemoryEditError, exampleLabelIds, formatRowId, parseRowId } from './memory/edits.ts'
+import { encodeRow, type EncodedRow } from './memory/row.ts'
+import { EditOverlay, SegmentedMemory, builtSegment, type Hit } from './memory/segments/index.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
 import { MemorySearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
 import { TextTokenizer } from './tokenize/index.ts'
-import type { Classification, LabelScore } from './types.ts'
+import type { Classification, Example, LabelScore, Neighbor } from './types.ts'
 
 export interface ClassifierOptions {
   ort: OrtRuntime
   /** Session options for InferenceSession.create (execution providers, threads). */
   sessionOptions?: object
-  /** Builds the k-NN index over the int8 keys; the TypeScript reference when omitted. */
+  /** Builds the k-NN index over int8 keys (the built memory's, the overlay's); the TypeScript reference when omitted. */
   createIndex?: (keys: Int8Array, rows: number, dim: number) => KnnIndex
   /** Texts per model run. */
   batchSize?: number
@@ -35,27 +38,39 @@ export function labelScores(labels: readonly string[], probs: ArrayLike<number>)
 export class ResMemClassifier {
   readonly labels: readonly string[]
   readonly params: ResMemParams
+  /** The memory searched: the built memory, minus forgotten rows, plus the overlay of learned rows. */
+  readonly memory: SegmentedMemory
+  /** Rows learned since the build (int8 memories; undefined for a float32 one, which cannot learn). */
+  readonly edits: EditOverlay | undefined
+  private readonly search: MemorySearch
   private readonly batchSize: number
 
   private constructor(
     readonly bundle: Bundle,
     readonly tokenizer: TextTokenizer,
     readonly model: ModelRunner,
-    readonly search: MemorySearch,
+    createIndex: ClassifierOptions['createIndex'],
     batchSize: number,
   ) {
     this.labels = bundle.config.labels
     const { k, sigma, temperature } = bundle.manifest.resmem
     this.params = { k, sigma, temperature }
     this.batchSize = Math.max(1, Math.floor(batchSize))
+    const { memory } = bundle
+    const index = memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined
+    const built = builtSegment(memory, { index })
+    this.edits =
+      memory.keys.dtype === 'int8'
+        ? new EditOverlay({ dim: memory.dim, classes: this.labels.length, keyScale: memory.keys.scale, builtRows: memory.rows, createIndex })
+        : undefined
+    this.memory = new SegmentedMemory(this.edits ? [built, this.edits] : [built], memory.dim)
+    this.search = new MemorySearch(this.memory)
   }
 
   static async create(bundle: Bundle, options: ClassifierOptions): Promise<ResMemClassifier> {
     const tokenizer = new TextTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest.model.maxLength)
     const model = await ModelRunner.create(options.ort, bundle.model, options.sessionOptions)
-    const { memory } = bundle
-    const index = memory.keys.dtype === 'int8' && options.createIndex ? options.createIndex(memory.keys.data, memory.rows, memory.dim) : undefined
-    return new ResMemClassifier(bundle, tokenizer, model, new MemorySearch(memory, index), options.batchSize ?? 16)
+    return new ResMemClassifier(bundle, tokenizer, model, options.createIndex, options.batchSize ?? 16)
   }
 
   /** Logits and embeddings for many texts, in batches. */
@@ -70,7 +85,7 @@ export class ResMemClassifier {
     return { outputs, truncated }
   }
 
-  decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams = this.params): ResMemDecision {
+  decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams = this.params): Promise<ResMemDecision> {
     return this.search.decide(logits, embedding, params)
   }
 
@@ -82,10 +97,68 @@ export class ResMemClassifier {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
         const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
-        results.push(this.toResult(this.decide(logits, embedding, params), truncated[results.length], options.explain ?? false))
+        results.push(this.toResult(await this.decide(logits, embedding, params), truncated[results.length], options.explain ?? false))
       }
     }
     return results
+  }
+
+  /**
+   * Memory rows for labelled examples, encoded as `resmem build` encodes training examples: the served
+   * model's embedding as the key (quantized with the memory's key scale) and its residual at the memory's T.
+   * Throws MemoryEditError naming the first bad example; nothing is learned here.
+   */
+  async encode(examples: readonly Example[]): Promise<EncodedRow[]> {
+    const overlay = this.requireEdits()
+    const labelIds = exampleLabelIds(examples, this.labels)
+    const { outputs } = await this.embed(examples.map((e) => e.text))
+    const rows: EncodedRow[] = []
+    for (const out of outputs) {
+      for (let b = 0; b < out.batch; b++) {
+        const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
+        const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
+        rows.push(encodeRow(embedding, logits, labelIds[rows.length], this.params.temperature, overlay.keyScale))
+      }
+    }
+    return rows
+  }
+
+  /**
+   * Learns examples without retraining: they join the memory at once. Returns their ids ("17"), for forget().
+   * In this process only; a worker keeps its edits in a Durable Object (POST /v1/memory).
+   * @example
+   * const [id] = await classifier.learn([{ text: 'Lunch at noon?', label: 'ham' }])
+   * await classifier.forget([id])
+   */
+  async learn(examples: readonly Example[]): Promise<string[]> {
+    const rows = await this.encode(examples)
+    const overlay = this.requireEdits()
+    const ids = overlay.rowIds()
+    let next = ids.length ? ids[ids.length - 1] + 1 : 1
+    const added = rows.map((r) => ({ ...r, id: next++ }))
+    overlay.add(added)
+    return added.map((r) => formatRowId({ kind: 'edit', id: r.id }))
+  }
+
+  /**
+   * Forgets learned examples ("17") and built rows ("base:12", a training example of the build). All or
+   * nothing: an id that is not in the memory (or already forgotten) throws MemoryEditError('not_found').
+   */
+  async forget(ids: readonly string[]): Promise<void> {
+    const overlay = this.requireEdits()
+    const parsed = ids.map((value) => {
+      const id = parseRowId(value)
+      const held = id && (id.kind === 'edit' ? overlay.has(id.id) : id.row < this.bundle.memory.rows && !this.memory.forgotten.has(id.row))
+      if (!id || !held) throw new MemoryEditError('not_found', `${JSON.stringify(value)} is not a row of this memory (an id from learn(), or base:{row} of a built row not yet forgotten)`)
+      return id
+    })
+    overlay.remove(parsed.flatMap((id) => (id.kind === 'edit' ? [id.id] : [])))
+    for (const id of parsed) if (id.kind === 'base') this.memory.forgotten.add(id.row)
+  }
+
+  private requireEdits(): EditOverlay {
+    if (!this.edits) throw new MemoryEditError('unsupported', 'this memory has float32 keys: only an int8 memory (what `resmem build` writes) can learn')
+    return this.edits
   }
 
   private toResult(d: ResMemDecision, truncated: boolean, explain: boolean): Classification {
@@ -98,15 +171,12 @@ export class ResMemClassifier {
       base: { label: baseScores[0].label, score: baseScores[0].score, scores: baseScores },
       truncated,
     }
-    if (explain) {
-      const rowLabels = this.bundle.memory.rowLabels
-      result.neighbors = Array.from(d.rows, (row, i) => ({
-        row,
-        label: this.labels[rowLabels[row]],
-        similarity: d.similarities[i],
-        weight: d.weights[i],
-      }))
-    }
+    if (explain) result.neighbors = d.neighbors.map((hit, i) => this.neighbor(hit, d.weights[i]))
     return result
+  }
+
+  private neighbor(hit: Hit, weight: number): Neighbor {
+    const where = hit.source === 'edit' ? { source: 'edit' as const, id: formatRowId({ kind: 'edit', id: hit.id! }) } : { source: 'built' as const, row: hit.row! }
+    return { ...where, label: this.labels[hit.label], similarity: hit.similarity, weight }
   }
 }

@@ -10,7 +10,7 @@
  * const classifier = await ResMemClassifier.create(bundle, { ort })
  * const [result] = await classifier.classify(['WIN a FREE cruise, click now'], { explain: true })
  */
-export type { Classification, LabelScore, Neighbor, BasePrediction } from './types.ts'
+export type { Classification, LabelScore, Neighbor, BasePrediction, Example } from './types.ts'
 
 export { ResMemClassifier, labelScores } from './classifier.ts'
 export type { ClassifierOptions, ClassifyOptions } from './classifier.ts'
@@ -27,6 +27,12 @@ export { createReferenceIndex, createWasmIndex, simdSupported, MAX_DIM } from '.
 export type { KnnIndex, TopK } from './knn/index.ts'
 
 export { MemorySearch } from './resmem/index.ts'
+export { SegmentedMemory, builtSegment, EditOverlay, mergeHits, withoutForgotten, queryOf } from './memory/segments/index.ts'
+export type { Hit, HitSource, Query, Segment, RowFilter, EditRow, BuiltSegment } from './memory/segments/index.ts'
+export { encodeRow } from './memory/row.ts'
+export type { EncodedRow } from './memory/row.ts'
+export { MemoryEditError, parseRowId, formatRowId } from './memory/edits.ts'
+export type { MemoryRowId } from './memory/edits.ts'
 export type { ResMemParams, ResMemDecision } from './resmem/index.ts'
 export { readMemory, MemoryFormatError } from './memory/format.ts'
 export type { ResidualMemory } from './memory/format.ts'

@@ -6,10 +6,14 @@ export interface LabelScore {
   score: number
 }
 
-/** A memorized training example that moved a decision. */
+/** A memorized example that moved a decision. */
 export interface Neighbor {
-  /** Row index in memory.bin. */
-  row: number
+  /** "built": a training example of `resmem build`; "edit": an example learned since (POST /v1/memory, learn()). */
+  source: 'built' | 'edit'
+  /** Row in memory.bin (source "built"); forget it with the id `base:{row}`. */
+  row?: number
+  /** The edit's id (source "edit"), as learn() and POST /v1/memory returned it. */
+  id?: string
   /** The label of the memorized example. */
   label: string
   /** Cosine similarity between the query's key and the stored key (from the quantized keys). */
@@ -36,4 +40,10 @@ export interface Classification {
   truncated: boolean
   /** Present when explain was requested. */
   neighbors?: Neighbor[]
+}
+
+/** A labelled example to learn. */
+export interface Example {
+  text: string
+  label: string
 }

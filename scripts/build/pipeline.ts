@@ -94,7 +94,7 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const train = await embedFile(prepared, 'train', o.train, o.batchSize)
   const val = await embedFile(prepared, 'val', o.val, o.batchSize)
   const dtype: Dtype = 'int8'
-  const { grid, best, int8Accuracy } = tuneResMem({
+  const { grid, best, int8Accuracy } = await tuneResMem({
     train: train.split,
     heldOut: val.split,
     labels,

@@ -2,7 +2,8 @@ import { buildMemory } from '../../src/memory/build.ts'
 import type { Dtype, ResidualMemory } from '../../src/memory/format.ts'
 import type { TuningPoint } from '../../src/memory/manifest.ts'
 import { argmax, combine, neighborWeights, softmax } from '../../src/resmem/combine.ts'
-import { MemorySearch, residualReader } from '../../src/resmem/search.ts'
+import { MemorySearch } from '../../src/resmem/search.ts'
+import { residualReader } from '../../src/memory/residuals.ts'
 import type { KnnIndex } from '../../src/knn/index.ts'
 import type { EmbeddedSplit } from './embed.ts'
 
@@ -34,8 +35,13 @@ export interface TuneInput {
 }
 
 /** Neighbours of every held-out example, found once: keys do not depend on T or sigma. */
-export function heldOutNeighbors(search: MemorySearch, heldOut: EmbeddedSplit, k: number): { rows: Uint32Array; similarities: Float32Array }[] {
-  return Array.from({ length: heldOut.rows }, (_, i) => search.neighbors(heldOut.embeddings.subarray(i * heldOut.dim, (i + 1) * heldOut.dim), k))
+export async function heldOutNeighbors(search: MemorySearch, heldOut: EmbeddedSplit, k: number): Promise<{ rows: number[]; similarities: number[] }[]> {
+  const out: { rows: number[]; similarities: number[] }[] = []
+  for (let i = 0; i < heldOut.rows; i++) {
+    const hits = await search.neighbors(heldOut.embeddings.subarray(i * heldOut.dim, (i + 1) * heldOut.dim), k)
+    out.push({ rows: hits.map((h) => h.row!), similarities: hits.map((h) => h.similarity) })
+  }
+  return out
 }
 
 export function memoryFor(input: TuneInput, temperature: number): ResidualMemory {
@@ -46,27 +52,27 @@ export function memoryFor(input: TuneInput, temperature: number): ResidualMemory
  * Held-out accuracy of ResMem over the whole grid. Residuals (and so the memory) change with T; the
  * neighbour lists do not, so they are searched once with the largest k and cut for each smaller k.
  */
-export function evaluateGrid(input: TuneInput): ScoredPoint[] {
+export async function evaluateGrid(input: TuneInput): Promise<ScoredPoint[]> {
   const { heldOut, grid } = input
   const classes = input.labels.length
   const kMax = Math.max(...grid.k)
   const points: ScoredPoint[] = []
-  let neighbors: { rows: Uint32Array; similarities: Float32Array }[] | undefined
+  let neighbors: { rows: number[]; similarities: number[] }[] | undefined
   for (const temperature of grid.temperature) {
     const memory = memoryFor(input, temperature)
     const index = memory.keys.dtype === 'int8' && input.createIndex ? input.createIndex(memory.keys.data, memory.rows, memory.dim) : undefined
-    const search = new MemorySearch(memory, index)
-    neighbors ??= heldOutNeighbors(search, heldOut, kMax)
+    neighbors ??= await heldOutNeighbors(MemorySearch.of(memory, index), heldOut, kMax)
     const read = residualReader(memory)
     const base = Array.from({ length: heldOut.rows }, (_, i) => softmax(heldOut.logits.subarray(i * classes, (i + 1) * classes), temperature))
+    // Residuals at this T of every example's kMax neighbours, read once for all k and sigma.
+    const residuals = neighbors.map((nb) => nb.rows.map((row) => read(row, new Float32Array(classes))))
     for (const k of grid.k) {
       for (const sigma of grid.sigma) {
         let correct = 0
         let trueProb = 0
         for (let i = 0; i < heldOut.rows; i++) {
           const nb = neighbors[i]
-          const rows = nb.rows.subarray(0, k)
-          const p = combine(base[i], rows, neighborWeights(nb.similarities.subarray(0, k), sigma), read)
+          const p = combine(base[i], residuals[i].slice(0, k), neighborWeights(nb.similarities.slice(0, k), sigma))
           const y = heldOut.labels[i]
           if (argmax(p) === y) correct++
           trueProb += Math.min(1, Math.max(0, p[y]))
@@ -109,9 +115,9 @@ export interface Tuning {
  * unquantized memory keeps the choice a property of model and data: int8 and float32 then differ only by
  * quantization, which is what the int8-vs-fp32 comparison is meant to show.
  */
-export function tuneResMem(input: Omit<TuneInput, 'dtype'>): Tuning {
-  const grid = evaluateGrid({ ...input, dtype: 'float32' })
+export async function tuneResMem(input: Omit<TuneInput, 'dtype'>): Promise<Tuning> {
+  const grid = await evaluateGrid({ ...input, dtype: 'float32' })
   const best = pickBest(grid)
-  const [int8] = evaluateGrid({ ...input, dtype: 'int8', grid: { k: [best.k], sigma: [best.sigma], temperature: [best.temperature] } })
+  const [int8] = await evaluateGrid({ ...input, dtype: 'int8', grid: { k: [best.k], sigma: [best.sigma], temperature: [best.temperature] } })
   return { grid, best, int8Accuracy: int8.accuracy }
 }

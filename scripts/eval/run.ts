@@ -51,13 +51,15 @@ export interface EvalInputs {
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000
 
-function resmemPredict(memory: ResidualMemory, split: EmbeddedSplit, params: { k: number; sigma: number; temperature: number }): Uint32Array {
+async function resmemPredict(memory: ResidualMemory, split: EmbeddedSplit, params: { k: number; sigma: number; temperature: number }): Promise<Uint32Array> {
   const index = memory.keys.dtype === 'int8' ? nodeIndexFactory()(memory.keys.data, memory.rows, memory.dim) : undefined
-  const search = new MemorySearch(memory, index)
+  const search = MemorySearch.of(memory, index)
   const c = split.classes
-  return Uint32Array.from({ length: split.rows }, (_, i) =>
-    search.decide(split.logits.subarray(i * c, (i + 1) * c), split.embeddings.subarray(i * split.dim, (i + 1) * split.dim), params).label,
-  )
+  const out = new Uint32Array(split.rows)
+  for (let i = 0; i < split.rows; i++) {
+    out[i] = (await search.decide(split.logits.subarray(i * c, (i + 1) * c), split.embeddings.subarray(i * split.dim, (i + 1) * split.dim), params)).label
+  }
+  return out
 }
 
 /** One run, one table: every method scored on the same test split, every setting chosen on val. */
@@ -93,12 +95,12 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
 
   // ResMem with float32 and int8 memories at the settings the build would choose (tuned on val, float32).
   t = performance.now()
-  const tuning = tuneResMem({ train: train.split, heldOut: val.split, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex: nodeIndexFactory() })
+  const tuning = await tuneResMem({ train: train.split, heldOut: val.split, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex: nodeIndexFactory() })
   const best = tuning.best
   const tuneSeconds = embedTrainSeconds + seconds(t)
   for (const dtype of ['float32', 'int8'] as Dtype[]) {
     const memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
-    add(`resmem-${dtype === 'float32' ? 'fp32' : 'int8'}`, resmemPredict(memory, test.split, best), memoryByteLength(memory.rows, memory.dim, labels, dtype, dtype), tuneSeconds, {
+    add(`resmem-${dtype === 'float32' ? 'fp32' : 'int8'}`, await resmemPredict(memory, test.split, best), memoryByteLength(memory.rows, memory.dim, labels, dtype, dtype), tuneSeconds, {
       k: best.k,
       sigma: best.sigma,
       temperature: best.temperature,
@@ -151,7 +153,7 @@ export async function evaluateBuild(modelDir: string, memoryDir: string, testFil
   const classes = labels.length
   const truth = test.split.labels
   const base = Uint32Array.from({ length: test.split.rows }, (_, i) => argmax(test.split.logits.subarray(i * classes, (i + 1) * classes)))
-  const resmem = resmemPredict(memory, test.split, manifest.resmem)
+  const resmem = await resmemPredict(memory, test.split, manifest.resmem)
   const row = (method: string, predicted: Uint32Array, bytes: number, params: Record<string, number>): EvalRow => ({
     method,
     accuracy: accuracy(predicted, truth),

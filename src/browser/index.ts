@@ -16,7 +16,8 @@ import { DEFAULT_CACHE } from './cache.ts'
 import type { Device, DevicePreference } from './device.ts'
 import type { Embeddings, LoadInfo, LoadProgress, WorkerApi } from './protocol.ts'
 
-export type { Classification, LabelScore, Neighbor, BasePrediction } from '../types.ts'
+export type { Classification, LabelScore, Neighbor, BasePrediction, Example } from '../types.ts'
+import type { Example } from '../types.ts'
 export type { ClassifyOptions } from '../classifier.ts'
 export type { Device, DevicePreference } from './device.ts'
 export type { Embeddings, LoadInfo, LoadProgress } from './protocol.ts'
@@ -46,6 +47,13 @@ export interface BrowserClassifier {
   classify(texts: readonly string[], options?: ClassifyOptions): Promise<Classification[]>
   /** The model's logits and embeddings (the ResMem keys before normalisation), transferred from the worker. */
   embed(texts: readonly string[]): Promise<Embeddings>
+  /**
+   * Learns labelled examples in this page's memory, without retraining (kept until the page closes; a worker
+   * deployment keeps them with POST /v1/memory). Returns their ids.
+   */
+  learn(examples: readonly Example[]): Promise<string[]>
+  /** Forgets learned examples (ids from learn) or built rows ("base:{row}"). */
+  forget(ids: readonly string[]): Promise<void>
   /** Stops the worker. */
   dispose(): void
 }
@@ -123,6 +131,8 @@ export async function createClassifier(options: CreateClassifierOptions): Promis
     info,
     classify: classify as BrowserClassifier['classify'],
     embed: (texts) => Promise.race([remote.embed([...texts]), failed]),
+    learn: (examples) => Promise.race([remote.learn(examples.map(({ text, label }) => ({ text, label }))), failed]),
+    forget: (ids) => Promise.race([remote.forget([...ids]), failed]),
     dispose() {
       remote[Comlink.releaseProxy]()
       worker.terminate()

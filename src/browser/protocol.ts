@@ -4,7 +4,7 @@
  */
 import type { ClassifyOptions } from '../classifier.ts'
 import type { ResMemParams } from '../resmem/search.ts'
-import type { Classification } from '../types.ts'
+import type { Classification, Example } from '../types.ts'
 import type { Device, DevicePreference } from './device.ts'
 
 export interface WorkerLoadOptions {
@@ -62,4 +62,8 @@ export interface WorkerApi {
   classify(texts: string[], options?: ClassifyOptions): Promise<Classification[]>
   /** Transferred, not copied. */
   embed(texts: string[]): Promise<Embeddings>
+  /** Learns examples in this worker's memory (until the page closes); returns their ids. */
+  learn(examples: Example[]): Promise<string[]>
+  /** Forgets learned examples or built rows ("base:{row}"). */
+  forget(ids: string[]): Promise<void>
 }

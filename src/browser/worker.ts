@@ -93,6 +93,12 @@ const api: WorkerApi = {
   async classify(texts, options) {
     return ready().classify(texts, options)
   },
+  async learn(examples) {
+    return ready().learn(examples)
+  },
+  async forget(ids) {
+    return ready().forget(ids)
+  },
   async embed(texts) {
     const { outputs } = await ready().embed(texts)
     const count = outputs.reduce((n, o) => n + o.batch, 0)

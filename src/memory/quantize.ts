@@ -42,9 +42,21 @@ function toInt8(value: number, scale: number): number {
 export function quantizeGlobal(values: Float32Array): { data: Int8Array; scale: number } {
   // float32, as stored in memory.bin.
   const scale = Math.fround(symmetricScale(maxAbs(values)))
+  return { data: quantizeWithScale(values, scale).data, scale }
+}
+
+/**
+ * Quantize `values` with a scale fixed beforehand (a new key with its memory's key scale); values past
+ * +-127 steps are clamped, and counted.
+ */
+export function quantizeWithScale(values: ArrayLike<number>, scale: number): { data: Int8Array; clamped: number } {
   const data = new Int8Array(values.length)
-  for (let i = 0; i < values.length; i++) data[i] = toInt8(values[i], scale)
-  return { data, scale }
+  let clamped = 0
+  for (let i = 0; i < values.length; i++) {
+    if (Math.abs(Math.round(values[i] / scale)) > INT8_MAX) clamped++
+    data[i] = toInt8(values[i], scale)
+  }
+  return { data, clamped }
 }
 
 /** Quantize a single vector with its own scale (the query at search time). */

@@ -53,15 +53,11 @@ export function neighborWeights(similarities: ArrayLike<number>, sigma: number):
   return w
 }
 
-/** Reads row `row` of the stored residuals, dequantized, into `out`. */
-export type ResidualReader = (row: number, out: Float32Array) => Float32Array
-
-/** p = base + sum_i w_i r_{rows[i]}. Returns a new array; `base` is left as it is. */
-export function combine(base: Float32Array, rows: ArrayLike<number>, weights: ArrayLike<number>, readResidual: ResidualReader): Float32Array {
+/** p = base + sum_i w_i r_i. Returns a new array; `base` is left as it is. */
+export function combine(base: Float32Array, residuals: ArrayLike<ArrayLike<number>>, weights: ArrayLike<number>): Float32Array {
   const p = Float32Array.from(base)
-  const r = new Float32Array(base.length)
-  for (let i = 0; i < rows.length; i++) {
-    readResidual(rows[i], r)
+  for (let i = 0; i < residuals.length; i++) {
+    const r = residuals[i]
     for (let c = 0; c < p.length; c++) p[c] += weights[i] * r[c]
   }
   return p

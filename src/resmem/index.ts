@@ -1,5 +1,4 @@
 export { softmax, residual, unitDistance, neighborWeights, combine, argmax } from './combine.ts'
-export type { ResidualReader } from './combine.ts'
-export { MemorySearch, residualReader } from './search.ts'
+export { MemorySearch } from './search.ts'
 export { l2Normalize } from './vector.ts'
 export type { ResMemParams, ResMemDecision } from './search.ts'

@@ -1,9 +1,7 @@
 import type { KnnIndex } from '../knn/index.ts'
-import { createReferenceIndex, scanFloat32 } from '../knn/index.ts'
 import type { ResidualMemory } from '../memory/format.ts'
-import { quantizeVector } from '../memory/quantize.ts'
-import { l2Normalize } from './vector.ts'
-import { argmax, combine, neighborWeights, softmax, type ResidualReader } from './combine.ts'
+import { SegmentedMemory, builtSegment, type Hit } from '../memory/segments/index.ts'
+import { argmax, combine, neighborWeights, softmax } from './combine.ts'
 
 export interface ResMemParams {
   /** Neighbours to add; 0 gives the base model alone. */
@@ -21,71 +19,34 @@ export interface ResMemDecision {
   probs: Float32Array
   label: number
   baseLabel: number
-  rows: Uint32Array
-  similarities: Float32Array
+  /** The k nearest memorized rows, best first. */
+  neighbors: Hit[]
+  /** Their normalised weights. */
   weights: Float64Array
 }
 
-/** Dequantizing reader of a memory's residual rows. */
-export function residualReader(memory: ResidualMemory): ResidualReader {
-  const c = memory.labels.length
-  const res = memory.residuals
-  if (res.dtype === 'float32') return (row, out) => {
-    out.set(res.data.subarray(row * c, row * c + c))
-    return out
-  }
-  return (row, out) => {
-    const s = res.scales[row]
-    for (let j = 0; j < c; j++) out[j] = res.data[row * c + j] * s
-    return out
-  }
-}
-
 /**
- * Search a residual memory and apply the ResMem rule. The k-NN index for int8 keys is passed in, so each
- * runtime chooses its kernel (SIMD wasm where it loads, the TypeScript reference otherwise).
+ * Search a (segmented) memory and apply the ResMem rule. Each runtime builds the segments with its own
+ * k-NN kernel (SIMD wasm where it loads, the TypeScript reference otherwise).
  */
 export class MemorySearch {
-  readonly memory: ResidualMemory
-  readonly index: KnnIndex | null
-  private readonly readResidual: ResidualReader
-  private readonly query: Int8Array
+  constructor(readonly memory: SegmentedMemory) {}
 
-  constructor(memory: ResidualMemory, index?: KnnIndex) {
-    this.memory = memory
-    if (memory.keys.dtype === 'int8') {
-      this.index = index ?? createReferenceIndex(memory.keys.data, memory.rows, memory.dim)
-      if (this.index.rows !== memory.rows || this.index.dim !== memory.dim) {
-        throw new RangeError(`k-NN index is ${this.index.rows}x${this.index.dim}, memory is ${memory.rows}x${memory.dim}`)
-      }
-    } else this.index = null
-    this.readResidual = residualReader(memory)
-    this.query = new Int8Array(memory.dim)
+  /** One built memory, nothing else: what `resmem build` tunes and `resmem eval` scores. */
+  static of(memory: ResidualMemory, index?: KnnIndex): MemorySearch {
+    return new MemorySearch(new SegmentedMemory([builtSegment(memory, { index })], memory.dim))
   }
 
-  /** The k nearest stored keys to `embedding` (not yet normalised), with cosine similarities. */
-  neighbors(embedding: Float32Array, k: number): { rows: Uint32Array; similarities: Float32Array } {
-    if (embedding.length !== this.memory.dim) throw new RangeError(`embedding has ${embedding.length} dimensions, memory keys have ${this.memory.dim}`)
-    const q = l2Normalize(Float32Array.from(embedding))
-    if (k <= 0 || this.memory.rows === 0) return { rows: new Uint32Array(0), similarities: new Float32Array(0) }
-    const keys = this.memory.keys
-    if (keys.dtype === 'float32') {
-      const { rows, sims } = scanFloat32(keys.data, this.memory.rows, this.memory.dim, q, k)
-      return { rows, similarities: sims }
-    }
-    const { scale } = quantizeVector(q, this.query)
-    const top = this.index!.search(this.query, k)
-    const similarities = new Float32Array(top.rows.length)
-    // Clamped: rounding in the int8 keys can put a cosine a hair outside [-1, 1].
-    for (let i = 0; i < top.rows.length; i++) similarities[i] = Math.max(-1, Math.min(1, top.dots[i] * scale * keys.scale))
-    return { rows: top.rows, similarities }
+  /** The k nearest memorized rows to `embedding` (not yet normalised). */
+  neighbors(embedding: Float32Array, k: number): Promise<Hit[]> {
+    return this.memory.search(embedding, k)
   }
 
-  decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams): ResMemDecision {
+  async decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams): Promise<ResMemDecision> {
     const base = softmax(logits, params.temperature)
-    const { rows, similarities } = this.neighbors(embedding, params.k)
-    const weights = neighborWeights(similarities, params.sigma)
-    const probs = combine(base, rows, weights, this.readResidual)
-    return { base, probs, label: argmax(probs), baseLabel: argmax(base), rows, similarities, weights }
+    const neighbors = await this.neighbors(embedding, params.k)
+    const weights = neighborWeights(neighbors.map((h) => h.similarity), params.sigma)
+    const probs = combine(base, neighbors.map((h) => h.residual), weights)
+    return { base, probs, label: argmax(probs), baseLabel: argmax(base), neighbors, weights }
   }
 }

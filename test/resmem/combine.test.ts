@@ -36,7 +36,7 @@ describe('ResMem math against a hand-computed case', () => {
     const base = Float32Array.from([0.6, 0.4])
     const stored = [residual(1, [0.9, 0.1]), residual(1, [0.8, 0.2])] // [-0.9, 0.9], [-0.8, 0.8]
     const weights = [0.75, 0.25]
-    const p = combine(base, [0, 1], weights, (row, out) => (out.set(stored[row]), out))
+    const p = combine(base, stored, weights)
     // p0 = 0.6 - 0.75*0.9 - 0.25*0.8 = -0.275, p1 = 0.4 + 0.675 + 0.2 = 1.275
     expect(p[0]).toBeCloseTo(-0.275, 6)
     expect(p[1]).toBeCloseTo(1.275, 6)

@@ -69,7 +69,8 @@ describe('POST /v1/classify', () => {
       const neighbors = result.neighbors!
       expect(neighbors).toHaveLength(Math.min(manifest.resmem.k, manifest.memory.rows))
       for (const n of neighbors) {
-        expect(Number.isInteger(n.row) && n.row >= 0 && n.row < manifest.memory.rows).toBe(true)
+        expect(n.source).toBe('built')
+        expect(Number.isInteger(n.row) && n.row! >= 0 && n.row! < manifest.memory.rows).toBe(true)
         expect(manifest.labels).toContain(n.label)
         expect(Math.abs(n.similarity)).toBeLessThanOrEqual(1)
         expect(n.weight).toBeGreaterThan(0)

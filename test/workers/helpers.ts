@@ -30,7 +30,7 @@ export function fakeModel(overrides: Partial<ServedModel> = {}): ServedModel {
           { label: 'b', score: 1 - p },
         ].sort((x, y) => y.score - x.score)
         const result: Classification = { label: scores[0].label, score: scores[0].score, scores, base: { label: scores[0].label, score: scores[0].score, scores }, truncated: false }
-        if (options.explain) result.neighbors = [{ row: 0, label: 'a', similarity: 1, weight: 1 }]
+        if (options.explain) result.neighbors = [{ source: 'built', row: 0, label: 'a', similarity: 1, weight: 1 }]
         return result
       })
     },

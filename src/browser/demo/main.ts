@@ -131,7 +131,7 @@ function render(result: Classification, where: Where, elapsed: number): void {
   $('result-summary').textContent = `${where === 'browser' ? 'In this browser' : 'On the edge'}, ${ms(elapsed)}: ${result.label}.${changed}${result.truncated ? ' The text was cut to the model’s maximum length.' : ''}`
   const rows = (result.neighbors ?? []).map((n) => {
     const tr = document.createElement('tr')
-    for (const [value, numeric] of [[String(n.row), true], [n.label, false], [n.similarity.toFixed(3), true], [n.weight.toFixed(3), true]] as const) {
+    for (const [value, numeric] of [[n.source === 'edit' ? `edit ${n.id}` : String(n.row), true], [n.label, false], [n.similarity.toFixed(3), true], [n.weight.toFixed(3), true]] as const) {
       const td = document.createElement('td')
       td.textContent = value
       if (numeric) td.className = 'num'

@@ -1,0 +1,46 @@
+/**
+ * Edits of a memory as callers see them: the ids (an added example is its edit id, "17"; a built row is
+ * "base:{row}", a row of memory.bin), the checks on examples to learn and the error both raise. One module
+ * for the worker's routes and the libraries.
+ */
+export type MemoryRowId = { kind: 'edit'; id: number } | { kind: 'base'; row: number }
+
+const EDIT = /^[1-9]\d{0,15}$/
+const BASE = /^base:(0|[1-9]\d{0,9})$/
+
+/** Parses "17" or "base:12"; undefined for anything else. */
+export function parseRowId(value: string): MemoryRowId | undefined {
+  if (EDIT.test(value)) {
+    const id = Number(value)
+    return Number.isSafeInteger(id) ? { kind: 'edit', id } : undefined
+  }
+  const base = BASE.exec(value)
+  return base ? { kind: 'base', row: Number(base[1]) } : undefined
+}
+
+export function formatRowId(row: MemoryRowId): string {
+  return row.kind === 'edit' ? String(row.id) : `base:${row.row}`
+}
+
+export type MemoryEditErrorCode = 'invalid_example' | 'not_found' | 'unsupported'
+
+/** A learn or forget the memory refuses; nothing was changed. `code` is stable for callers (HTTP answers). */
+export class MemoryEditError extends Error {
+  readonly code: MemoryEditErrorCode
+  constructor(code: MemoryEditErrorCode, message: string) {
+    super(message)
+    this.name = 'MemoryEditError'
+    this.code = code
+  }
+}
+
+/** Class ids of examples to learn; throws naming the first bad one (and the model's labels) before any is learned. */
+export function exampleLabelIds(examples: readonly { text: string; label: string }[], labels: readonly string[]): number[] {
+  const ids = new Map(labels.map((l, i) => [l, i]))
+  return examples.map((e, i) => {
+    if (typeof e?.text !== 'string' || !/\S/.test(e.text)) throw new MemoryEditError('invalid_example', `examples.${i}.text: must contain a non-whitespace character`)
+    const id = typeof e.label === 'string' ? ids.get(e.label) : undefined
+    if (id === undefined) throw new MemoryEditError('invalid_example', `examples.${i}.label: ${JSON.stringify(e.label)} is not a label of the model (labels: ${labels.join(', ')})`)
+    return id
+  })
+}

@@ -1,0 +1,54 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadClassifier } from '../../src/node/index.ts'
+import type { ResMemClassifier } from '../../src/classifier.ts'
+import { MemoryEditError } from '../../src/memory/edits.ts'
+
+// artifacts/spam is built by `npm test`'s pretest step (build-defaults --if-missing).
+const BUNDLE = 'artifacts/spam'
+const NOTE = 'hi Tom, can we move our meeting to Thursday?'
+
+describe('learn and forget in the Node library (real spam model, SIMD kernel)', () => {
+  let classifier: ResMemClassifier
+
+  beforeAll(async () => {
+    classifier = await loadClassifier(BUNDLE, { kernel: 'simd' })
+  })
+
+  it('a learned example is its own nearest neighbour, moves the answer toward its label, and forgetting undoes it exactly', async () => {
+    const [before] = await classifier.classify([NOTE], { explain: true })
+    const [id] = await classifier.learn([{ text: NOTE, label: 'ham' }])
+    expect(id).toMatch(/^[1-9]\d*$/)
+    const [after] = await classifier.classify([NOTE], { explain: true })
+    expect(after.neighbors![0]).toMatchObject({ source: 'edit', id, label: 'ham' })
+    expect(after.neighbors![0].similarity).toBeGreaterThan(0.99)
+    const ham = (r: typeof before) => r.scores.find((s) => s.label === 'ham')!.score
+    expect(ham(after)).toBeGreaterThan(ham(before))
+    expect(after.base).toEqual(before.base)
+
+    await classifier.forget([id])
+    expect(await classifier.classify([NOTE], { explain: true })).toEqual([before])
+  })
+
+  it('forgets a built row: it leaves every answer, and nothing else changes', async () => {
+    const [before] = await classifier.classify([NOTE], { explain: true })
+    const top = before.neighbors![0]
+    expect(top.source).toBe('built')
+    await classifier.forget([`base:${top.row}`])
+    const [after] = await classifier.classify([NOTE], { explain: true })
+    expect(after.neighbors!.map((n) => n.row)).not.toContain(top.row)
+    // The rest keep their order and similarities; the next row moves up (weights renormalise over the new k).
+    const rows = (r: typeof before) => r.neighbors!.map((n) => [n.row, n.similarity])
+    expect(rows(after).slice(0, -1)).toEqual(rows(before).slice(1))
+    await expect(classifier.forget([`base:${top.row}`])).rejects.toThrow(MemoryEditError)
+  })
+
+  it('refuses bad examples and unknown ids, naming them, and learns nothing', async () => {
+    const size = classifier.edits!.size
+    await expect(classifier.learn([{ text: 'ok', label: 'ham' }, { text: 'x', label: 'eggs' }])).rejects.toThrow(/examples\.1\.label: "eggs" is not a label of the model \(labels: ham, spam\)/)
+    await expect(classifier.learn([{ text: '  ', label: 'ham' }])).rejects.toThrow(/examples\.0\.text/)
+    await expect(classifier.forget(['12345'])).rejects.toThrow(/"12345" is not a row of this memory/)
+    await expect(classifier.forget(['base:99999999'])).rejects.toThrow(/not a row/)
+    await expect(classifier.forget(['nope'])).rejects.toThrow(/not a row/)
+    expect(classifier.edits!.size).toBe(size)
+  })
+})
