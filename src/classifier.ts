@@ -2,7 +2,7 @@ import type { Bundle } from './bundle/load.ts'
 import type { KnnIndex } from './knn/index.ts'
 import { MemoryEditError, exampleLabelIds, formatRowId, parseRowId } from './memory/edits.ts'
 import { encodeRow, type EncodedRow } from './memory/row.ts'
-import { EditOverlay, SegmentedMemory, builtSegment, type Hit } from './memory/segments/index.ts'
+import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
 import { MemorySearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
 import { TextTokenizer } from './tokenize/index.ts'
@@ -16,6 +16,11 @@ export interface ClassifierOptions {
   createIndex?: (keys: Int8Array, rows: number, dim: number) => KnnIndex
   /** Texts per model run. */
   batchSize?: number
+  /**
+   * The built memory as other segments than one local scan of bundle.memory (remote shards, parts): they must
+   * hold exactly its rows, with its row numbers as their orders.
+   */
+  builtSegments?: readonly Segment[]
 }
 
 export interface ClassifyOptions {
@@ -49,28 +54,29 @@ export class ResMemClassifier {
     readonly bundle: Bundle,
     readonly tokenizer: TextTokenizer,
     readonly model: ModelRunner,
-    createIndex: ClassifierOptions['createIndex'],
-    batchSize: number,
+    options: ClassifierOptions,
   ) {
     this.labels = bundle.config.labels
     const { k, sigma, temperature } = bundle.manifest.resmem
     this.params = { k, sigma, temperature }
-    this.batchSize = Math.max(1, Math.floor(batchSize))
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 16))
     const { memory } = bundle
-    const index = memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined
-    const built = builtSegment(memory, { index })
+    const { createIndex } = options
+    const built = options.builtSegments ?? [
+      builtSegment(memory, { index: memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined }),
+    ]
     this.edits =
       memory.keys.dtype === 'int8'
         ? new EditOverlay({ dim: memory.dim, classes: this.labels.length, keyScale: memory.keys.scale, builtRows: memory.rows, createIndex })
         : undefined
-    this.memory = new SegmentedMemory(this.edits ? [built, this.edits] : [built], memory.dim)
+    this.memory = new SegmentedMemory(this.edits ? [...built, this.edits] : built, memory.dim)
     this.search = new MemorySearch(this.memory)
   }
 
   static async create(bundle: Bundle, options: ClassifierOptions): Promise<ResMemClassifier> {
     const tokenizer = new TextTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest.model.maxLength)
     const model = await ModelRunner.create(options.ort, bundle.model, options.sessionOptions)
-    return new ResMemClassifier(bundle, tokenizer, model, options.createIndex, options.batchSize ?? 16)
+    return new ResMemClassifier(bundle, tokenizer, model, options)
   }
 
   /** Logits and embeddings for many texts, in batches. */
