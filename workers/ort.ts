@@ -9,12 +9,12 @@
  *  - during the FIRST `InferenceSession.create` (the one that starts the runtime), `WebAssembly.instantiate`
  *    is redirected from those placeholder bytes to the imported module, then restored.
  *
- * The .wasm is copied from node_modules into workers/build/ by `npm run build:worker`: vitest-pool-workers
- * cannot import a .wasm straight out of node_modules.
+ * The .wasm is imported from the onnxruntime-web package (it exports the file), so the wrangler of a project
+ * that installs resmem-edge bundles it from that project's node_modules; no copy ships with resmem-edge.
  */
 import * as ort from 'onnxruntime-web/wasm'
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm'
 import type { OrtRuntime, OrtSession } from '../src/model/runner.ts'
-import ortWasm from './build/ort-wasm-simd-threaded.wasm'
 
 ort.env.wasm.numThreads = 1
 ort.env.wasm.proxy = false

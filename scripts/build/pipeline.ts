@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { sha256Hex } from '../../src/memory/checksum.ts'
 import { buildMemory } from '../../src/memory/build.ts'
 import { MEMORY_VERSION, writeMemory, type Dtype } from '../../src/memory/format.ts'
@@ -9,6 +8,7 @@ import { nodeIndexFactory, nodeOrt, sourceFor, type KernelChoice } from '../../s
 import type { HubOptions } from '../../src/bundle/source.ts'
 import { TextTokenizer } from '../../src/tokenize/index.ts'
 import { CliError } from '../cli/errors.ts'
+import { installedPackage, ownPackage } from '../cli/package.ts'
 import { readLabelledJsonl, type LabelledExample } from '../data/index.ts'
 import { addKeyOutput, inspectModel, type KeySpec } from '../export/index.ts'
 import { embedSplit, labelIds, type EmbeddedSplit } from './embed.ts'
@@ -16,10 +16,10 @@ import { MODEL_FILE, readModelFolder, type ModelFolder } from './model-folder.ts
 import { writeBundleAtomically } from './output.ts'
 import { DEFAULT_GRID, baseAccuracy, tuneResMem, type Grid, type ScoredPoint } from './tune.ts'
 
-const require = createRequire(import.meta.url)
 export const VERSIONS: Record<string, string> = {
-  'resmem-edge': require('../../package.json').version,
-  'onnxruntime-node': require('onnxruntime-node/package.json').version,
+  'resmem-edge': ownPackage().version,
+  // A peer dependency: when missing, the build stops at the session with a message naming it.
+  'onnxruntime-node': installedPackage('onnxruntime-node')?.version ?? 'not installed',
   'memory-format': String(MEMORY_VERSION),
 }
 

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -10,11 +10,10 @@ import * as ort from 'onnxruntime-node'
 import { CliError } from '../cli/errors.ts'
 import { progress } from '../cli/progress.ts'
 import { readLabelledJsonl, SPLIT_NAMES, type DatasetInfo, type LabelledExample, type SplitName } from '../data/index.ts'
+import { findTorchPython, PYTHON_ENV } from '../train/python.ts'
 import { encodeTruncated, trainWordPiece } from '../train/wordpiece.ts'
 
-const PYTHON = '/usr/bin/python3'
 const TRAIN_PY = join(dirname(fileURLToPath(import.meta.url)), '..', 'train', 'train.py')
-const APT_PACKAGES = ['python3-torch', 'python3-onnx', 'libopenblas0-pthread']
 /** Largest |torch - onnxruntime| logit difference accepted for the exported graph. */
 const ORT_TOLERANCE = 1e-4
 
@@ -43,7 +42,8 @@ the exported model). The epoch with the best val accuracy is kept. Same data + s
   --seed N             (default 42)
   --work DIR           intermediate files: ids, logs, the raw export (default artifacts/train/<out name>)
 
-Needs torch for ${PYTHON}; when missing it is installed with apt-get (${APT_PACKAGES.join(' ')}).`
+Needs a python that imports torch and onnx: the first of $${PYTHON_ENV}, python3, /usr/bin/python3 and python
+that does; when none does, it prints the commands that install them.`
 
 export interface TrainOptions {
   data: string
@@ -101,18 +101,6 @@ function sha256(content: Uint8Array | string): string {
   return createHash('sha256').update(content).digest('hex')
 }
 
-/** Installs torch with apt-get when `/usr/bin/python3 -c "import torch"` fails. */
-export function ensureTorch(): void {
-  if (spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return
-  console.log(`torch is not importable by ${PYTHON}: installing ${APT_PACKAGES.join(' ')} with apt-get`)
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...APT_PACKAGES]]) {
-    console.log(`$ apt-get ${args.join(' ')}`)
-    const r = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-    if (r.status !== 0) throw new CliError(`apt-get ${args[0]} failed (exit ${r.status ?? r.error?.message}); install ${APT_PACKAGES.join(' ')} by hand`, 1)
-  }
-  if (spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'inherit' }).status !== 0) throw new CliError(`${PYTHON} still cannot import torch`, 1)
-}
-
 /** Accuracy and the unweighted mean of per-label F1 (a label never predicted nor present counts as F1 0). */
 export function classificationMetrics(predicted: number[], gold: number[], numLabels: number): Metrics {
   const tp = new Array(numLabels).fill(0)
@@ -144,9 +132,9 @@ async function runOnnx(session: ort.InferenceSession, ids: number[]): Promise<nu
 
 const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0)
 
-function runPython(args: string[]): Promise<void> {
+function runPython(python: string, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(PYTHON, args, { stdio: 'inherit' })
+    const child = spawn(python, args, { stdio: 'inherit' })
     child.on('error', reject)
     child.on('exit', (code, signal) => {
       if (code === 0) resolvePromise()
@@ -158,7 +146,8 @@ function runPython(args: string[]): Promise<void> {
 /** Tokenizer -> ids -> train.py -> onnxruntime check and metrics -> Hugging Face folder. */
 export async function train(o: TrainOptions): Promise<void> {
   const started = performance.now()
-  ensureTorch()
+  const python = findTorchPython()
+  console.log(`python: ${python.command} (torch ${python.torch}, onnx ${python.onnx})`)
 
   const splits = {} as Record<SplitName, LabelledExample[]>
   const dataSha256 = {} as Record<SplitName, string>
@@ -239,7 +228,7 @@ export async function train(o: TrainOptions): Promise<void> {
   await writeFile(join(o.work, 'params.json'), JSON.stringify(params, null, 1))
 
   t = performance.now()
-  await runPython([TRAIN_PY, '--work', o.work])
+  await runPython(python.command, [TRAIN_PY, '--work', o.work])
   const result = JSON.parse(await readFile(join(o.work, 'result.json'), 'utf8')) as TrainPyResult
 
   // The exported graph must compute what torch computed.

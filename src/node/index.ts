@@ -1,19 +1,19 @@
 /**
- * The Node edge: onnxruntime-node (native) for the model, the SIMD wasm kernel for the memory search
- * (the TypeScript reference where the kernel has not been built), bundles from a folder, a URL or a hub.
+ * The Node edge: onnxruntime-node (native; a peer dependency, imported on first use) for the model, the SIMD
+ * wasm kernel for the memory search (the TypeScript reference where the kernel has not been built), bundles
+ * from a folder, a URL or a hub.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import * as ort from 'onnxruntime-node'
 import { loadBundle, type Bundle } from '../bundle/load.ts'
 import { fetchSource, hubSource, type FileSource, type HubOptions } from '../bundle/source.ts'
 import { ResMemClassifier } from '../classifier.ts'
 import { createReferenceIndex, createWasmIndex, simdSupported, type KnnIndex } from '../knn/index.ts'
-import type { OrtRuntime } from '../model/runner.ts'
+import { nodeOrt } from './ort.ts'
 import { dirSource } from './source.ts'
 
 export { dirSource }
-export const nodeOrt = ort as unknown as OrtRuntime
+export { nodeOrt, loadNodeOrt, MissingRuntimeError, NODE_ORT_PACKAGE } from './ort.ts'
 
 export type KernelChoice = 'auto' | 'simd' | 'scalar' | 'reference'
 

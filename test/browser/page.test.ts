@@ -15,10 +15,9 @@ import { ASSETS_DIR, WEB_DIR } from '../../workers/scripts/build.ts'
 import type { ResMemClassifier } from '../../src/classifier.ts'
 import { loadClassifier } from '../../src/node/index.ts'
 import type { Classification, LabelScore } from '../../src/types.ts'
+import { CHROMIUM, CHROMIUM_ARGS, installHint } from '../helpers/chromium.ts'
 import { startWorker, type StartedWorker } from '../workers-node/worker.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 // WebGPU without a GPU: Chromium's own software Vulkan (SwiftShader), which Debian's package ships.
 const SWIFTSHADER_ARGS = [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader']
 // MODEL=langid runs it on the language-identification bundle, as the other suites do.
@@ -109,9 +108,7 @@ describe('demo page in Chromium', () => {
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or point CHROMIUM_PATH at a Chromium binary`)
-    }
+    if (!existsSync(CHROMIUM)) throw new Error(installHint())
     if (!TEXTS) throw new Error(`no test texts for MODEL=${MODEL} (known: ${Object.keys(TEXTS_BY_MODEL).join(', ')})`)
     if (!existsSync(join(BUNDLE, 'manifest.json'))) {
       throw new Error(`${BUNDLE} is missing: build it with \`npx tsx scripts/resmem.ts build-defaults --only ${MODEL} --if-missing\``)

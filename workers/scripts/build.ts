@@ -1,11 +1,10 @@
 /**
  * `npm run build:worker`: everything the worker imports or serves that git does not hold.
  *  1. the k-NN kernel, wasm/build/knn-simd.wasm (built when missing or stale, as `npm run build:wasm`);
- *  2. onnxruntime-web's ort-wasm-simd-threaded.wasm, copied from node_modules into workers/build/ (the
- *     worker imports it statically; vitest-pool-workers cannot import a .wasm from node_modules);
- *  3. the assets directory workers/build/assets/: the files of every verified bundle in artifacts/<name>/,
+ *     onnxruntime-web's .wasm the worker imports from the onnxruntime-web package itself (workers/ort.ts);
+ *  2. the assets directory workers/build/assets/: the files of every verified bundle in artifacts/<name>/,
  *     nothing else (artifacts/ also holds training scratch and half-written builds).
- *  4. the browser build (`npm run build:web`: demo page, browser entry and its worker, ORT .wasm) mirrored
+ *  3. the browser build (`npm run build:web`: demo page, browser entry and its worker, ORT .wasm) mirrored
  *     into the assets' web/ folder, served at `/` and `/web/*` by workers/routes/web.ts.
  * Files are written only when their bytes change, so `wrangler dev` does not reload for nothing.
  *
@@ -16,7 +15,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -28,7 +26,6 @@ import { stageWeb, type WebBuild } from '../../scripts/web/build.ts'
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BUILD_DIR = join(ROOT, 'workers', 'build')
 export const ASSETS_DIR = join(BUILD_DIR, 'assets')
-export const ORT_WASM = 'ort-wasm-simd-threaded.wasm'
 export const ARTIFACTS_DIR = join(ROOT, 'artifacts')
 /** The assets folder of the browser build (served by workers/routes/web.ts), not a bundle. */
 export const WEB_DIR = 'web'
@@ -42,7 +39,6 @@ export interface StagedBundle {
 
 export interface BuildReport {
   kernel: string
-  ortWasm: { path: string; bytes: number }
   staged: StagedBundle[]
   skipped: { name: string; reason: string }[]
   web: WebBuild
@@ -139,19 +135,11 @@ export async function stageAssets(artifacts = ARTIFACTS_DIR, assets = ASSETS_DIR
   return { staged, skipped }
 }
 
-export async function copyOrtWasm(buildDir = BUILD_DIR): Promise<BuildReport['ortWasm']> {
-  const from = createRequire(import.meta.url).resolve(`onnxruntime-web/${ORT_WASM}`)
-  const to = join(buildDir, ORT_WASM)
-  await copyIfChanged(from, to)
-  return { path: to, bytes: (await stat(to)).size }
-}
-
 export async function buildWorker(artifacts = ARTIFACTS_DIR): Promise<BuildReport> {
   await ensureWasm()
-  const ortWasm = await copyOrtWasm()
   const { staged, skipped } = await stageAssets(resolve(artifacts))
   const web = await stageWeb(join(ASSETS_DIR, WEB_DIR))
-  return { kernel: kernelPath('simd'), ortWasm, staged, skipped, web }
+  return { kernel: kernelPath('simd'), staged, skipped, web }
 }
 
 const alive = (pid: number) => {
@@ -201,7 +189,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const started = performance.now()
   const report = await withBuildLock(() => buildWorker(artifacts))
   const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`
-  console.log(`build:worker  k-NN kernel ${relative(ROOT, report.kernel)}; ${relative(ROOT, report.ortWasm.path)} ${mb(report.ortWasm.bytes)}`)
+  console.log(`build:worker  k-NN kernel ${relative(ROOT, report.kernel)}`)
   for (const b of report.staged) console.log(`  staged ${b.name}: ${b.files.length} files, ${mb(b.files.reduce((s, f) => s + f.bytes, 0))} -> ${relative(ROOT, ASSETS_DIR)}/${b.name}`)
   for (const s of report.skipped) console.warn(`  skipped artifacts/${s.name}: ${s.reason}`)
   console.log(`  staged the browser build (npm run build:web): ${report.web.files.length} files -> ${relative(ROOT, ASSETS_DIR)}/${WEB_DIR}`)

@@ -1,0 +1,16 @@
+/**
+ * `resmem-edge/workers`: the ResMem API for Cloudflare Workers, as a whole app (`createApp`) or as routes to
+ * mount in an app of your own (`resmemRoutes`). The model and memory are read from the Worker's static assets
+ * (binding ASSETS, one folder per bundle, the MODEL var picks one); onnxruntime-web's .wasm and the k-NN kernel
+ * are static imports that wrangler bundles from the installed packages.
+ *
+ * @example
+ * // src/index.ts, the `main` of wrangler.toml
+ * import { createApp } from 'resmem-edge/workers'
+ * export default createApp()
+ */
+export { createApp, type AppOptions } from './app.ts'
+export { resmemRoutes, type ResMemRoutesOptions } from './mount.ts'
+export { lazyModel, loadFromAssets, ModelUnavailableError, ORT_BATCH, type ModelLoader, type ServedModel } from './classifier.ts'
+export { settings, DEFAULTS, ConfigError, type AssetsBinding, type Bindings, type Settings } from './env.ts'
+export type { AppEnv } from './app-env.ts'
