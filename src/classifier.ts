@@ -119,16 +119,17 @@ export class ResMemClassifier {
    * model's embedding as the key (quantized with the memory's key scale) and its residual at the memory's T.
    * Throws MemoryEditError naming the first bad example; nothing is learned here.
    */
-  async encode(examples: readonly Example[]): Promise<EncodedRow[]> {
+  async encode(examples: readonly Example[]): Promise<(EncodedRow & { truncated: boolean })[]> {
     const overlay = this.requireEdits()
     const labelIds = exampleLabelIds(examples, this.labels)
-    const { outputs } = await this.embed(examples.map((e) => e.text))
-    const rows: EncodedRow[] = []
+    const { outputs, truncated } = await this.embed(examples.map((e) => e.text))
+    const rows: (EncodedRow & { truncated: boolean })[] = []
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
         const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
-        rows.push(encodeRow(embedding, logits, labelIds[rows.length], this.params.temperature, overlay.keyScale))
+        const i = rows.length
+        rows.push({ ...encodeRow(embedding, logits, labelIds[i], this.params.temperature, overlay.keyScale), truncated: truncated[i] })
       }
     }
     return rows
@@ -146,7 +147,7 @@ export class ResMemClassifier {
     const overlay = this.requireEdits()
     const ids = overlay.rowIds()
     let next = Math.max(ids.length ? ids[ids.length - 1] : 0, this.fold.version, this.fold.lastId) + 1
-    const added = rows.map((r) => ({ ...r, id: next++ }))
+    const added = rows.map(({ truncated: _, ...r }) => ({ ...r, id: next++ }))
     overlay.add(added)
     return added.map((r) => formatRowId({ kind: 'edit', id: r.id }))
   }
