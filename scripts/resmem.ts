@@ -11,6 +11,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
   build: { summary: 'export a ResMem-ready ONNX model and a quantized residual memory', load: () => import('./commands/build.ts') },
   'build-defaults': { summary: 'prepare data and build the shipped default models (spam, langid)', load: () => import('./commands/build-defaults.ts') },
   eval: { summary: 'evaluate base, kNN, ResMem and naive Bayes on a test split; write eval.json and an HTML report', load: () => import('./commands/eval.ts') },
+  memory: { summary: "pull a deployed worker's edit log (learned and forgotten examples) to fold into a build", load: () => import('./commands/memory.ts') },
   bench: { summary: 'benchmark the k-NN kernel and the worker; write bench.json', load: () => import('./commands/bench.ts') },
 }
 
