@@ -41,8 +41,8 @@ export const LabelScore = z.object({ label: z.string(), score: z.number() }).ope
 export const Neighbor = z
   .object({
     source: z.enum(['built', 'edit']).openapi({ description: '"built": a training example of the build; "edit": an example learned since (POST /v1/memory).' }),
-    row: z.number().int().optional().openapi({ description: 'Row of the memorized example in memory.bin (source "built"); forget it as `base:{row}`.' }),
-    id: z.string().optional().openapi({ description: 'Id of the learned example (source "edit").' }),
+    row: z.number().int().optional().openapi({ description: 'Row of the memorized example in the training build (source "built"; its row in memory.bin unless edits were folded in); forget it as `base:{row}`.' }),
+    id: z.string().optional().openapi({ description: 'Id of the learned example (source "edit", also once folded into a build); forget it with DELETE /v1/memory/{id}.' }),
     label: z.string().openapi({ description: 'Label of the memorized example.' }),
     similarity: z.number().openapi({ description: 'Cosine similarity of the quantized keys.' }),
     weight: z.number().openapi({ description: 'Normalised weight of its residual, exp(-dist/sigma) over the k neighbours.' }),

@@ -7,14 +7,13 @@
  */
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createReferenceIndex, createWasmIndex, type KnnIndex } from '../../src/knn/index.ts'
 import type { EditOp, MemoryRowId } from '../../src/memory/edits.ts'
 import type { ResidualMemory } from '../../src/memory/format.ts'
 import { FoldMap, foldEdits, toRanges } from '../../src/memory/fold.ts'
 import { replayEdits } from '../../src/memory/replay.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit } from '../../src/memory/segments/index.ts'
 import { MemorySearch } from '../../src/resmem/search.ts'
-import { loadKernels, type Kernels } from '../knn/kernels.ts'
+import { indexFactories, loadKernels, type IndexFactory, type Kernels } from '../knn/kernels.ts'
 import { LABELS, drawExamples, encode, memoryFromRows, memoryOf, rowOf } from './segments/fixtures.ts'
 
 let kernels: Kernels
@@ -22,11 +21,7 @@ beforeAll(async () => {
   kernels = await loadKernels()
 })
 
-type Factory = (keys: Int8Array, rows: number, dim: number) => KnnIndex
-const factories: Record<string, () => Factory> = {
-  simd: () => (keys, rows, dim) => createWasmIndex(kernels.simd, keys, rows, dim, 'simd'),
-  reference: () => createReferenceIndex,
-}
+const factories = indexFactories(() => kernels)
 
 describe('FoldMap', () => {
   it('maps memory.bin rows to ids and back, as a list of the kept rows would', () => {
@@ -68,7 +63,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 )
 
 /** A served memory: built segment + overlay, the log replayed with the memory's FoldMap. */
-function serve(memory: ResidualMemory, fold: FoldMap, ops: EditOp[], createIndex: Factory) {
+function serve(memory: ResidualMemory, fold: FoldMap, ops: EditOp[], createIndex: IndexFactory) {
   const keyScale = memory.keys.dtype === 'int8' ? memory.keys.scale : NaN
   const overlay = new EditOverlay({ dim: memory.dim, classes: LABELS.length, keyScale, builtRows: memory.rows, createIndex })
   const forgotten = new Set<number>()
@@ -99,7 +94,7 @@ describe('a folded build plus the rest of the log == the build plus the whole lo
           fc.double({ min: 0, max: 1, noNaN: true }),
           fc.integer(),
           async (builtRows, dim, distinct, T, steps, foldAt, seed) => {
-            const createIndex = factories[kernel]()
+            const createIndex = factories[kernel as keyof typeof factories]
             const pool = drawExamples(builtRows + 80, dim, distinct, seed)
             const base = memoryOf(pool.slice(0, builtRows), dim, T)
             const keyScale = base.keys.dtype === 'int8' ? base.keys.scale : NaN
