@@ -19,6 +19,9 @@ import { lineageName, logName, type EditLog, type LogEntry, type LogModel, type 
 
 export type EditLogNamespace = DurableObjectNamespace<EditLog>
 
+/** How long a caller waits on another request's pull before it pulls itself. */
+const STALLED_MS = 5000
+
 /** Work that may outlive the request (ctx.waitUntil where the runtime gives one). */
 export type Background = (work: Promise<unknown>) => void
 
@@ -68,6 +71,8 @@ export interface Written {
 export interface LogPage {
   status: LogStatus
   entries: LogEntry[]
+  /** Whether entries after these remain. */
+  more: boolean
 }
 
 export class MemorySync {
@@ -83,7 +88,7 @@ export class MemorySync {
   private epoch: string | undefined
   /** Start time of the last complete pull (the copy holds every write acknowledged before it). */
   private lastPull = -Infinity
-  private pulling: Promise<void> | undefined
+  private pulling: { done: Promise<void>; started: number } | undefined
   private opening: Promise<LogStatus> | undefined
   private importing: Promise<void> | undefined
   /** The log's state at the last pull. */
@@ -145,12 +150,17 @@ export class MemorySync {
     while (this.version < version && this.state !== 'importing') await this.pull(background)
   }
 
-  /** One pull at a time per isolate; callers arriving meanwhile wait for it. */
+  /**
+   * One pull at a time per isolate; callers arriving meanwhile wait for it. A pull started by a request that
+   * went away may never settle (its I/O is cancelled with it): after STALLED_MS a caller starts its own.
+   */
   private pull(background: Background): Promise<void> {
-    this.pulling ??= this.pullOnce(background).finally(() => {
-      this.pulling = undefined
+    if (this.pulling && this.now() - this.pulling.started < STALLED_MS) return this.pulling.done
+    const done: Promise<void> = this.pullOnce(background).finally(() => {
+      if (this.pulling?.done === done) this.pulling = undefined
     })
-    return this.pulling
+    this.pulling = { done, started: this.now() }
+    return done
   }
 
   private async pullOnce(background: Background): Promise<void> {
@@ -158,13 +168,13 @@ export class MemorySync {
     const log = this.log()
     const fold = this.classifier.fold
     for (;;) {
-      let page: { status: LogStatus; entries: LogEntry[] }
+      let page: { status: LogStatus; entries: LogEntry[]; more: boolean }
       try {
         page = await log.read(this.version, this.pageSize, { rows: true })
       } catch (err) {
         throw unavailable(err)
       }
-      const { status, entries } = page
+      const { status, entries, more } = page
       this.state = status.state
       if (status.state === 'importing') {
         this.startImport(background)
@@ -181,13 +191,15 @@ export class MemorySync {
         continue
       }
       this.epoch = status.epoch
-      if (entries.length) {
-        this.classifier.applyEdits(this.opsOf(entries), this.version)
-        this.version = entries[entries.length - 1].version
+      // A pull running beside this one (after a stall) may have applied some of these already.
+      const unseen = entries.filter((e) => e.version > this.version)
+      if (unseen.length) {
+        this.classifier.applyEdits(this.opsOf(unseen), this.version)
+        this.version = unseen[unseen.length - 1].version
       }
-      if (entries.length < this.pageSize) break
+      if (!more) break
     }
-    this.lastPull = started
+    this.lastPull = Math.max(this.lastPull, started)
   }
 
   /** Log entries as the classifier replays them (rows with this model's class ids). */
@@ -197,7 +209,9 @@ export class MemorySync {
     for (const e of entries) {
       if (e.op === 'add') {
         const label = e.label === undefined ? -1 : labels.indexOf(e.label)
-        const row = e.key && e.residual && e.residualScale !== undefined && label >= 0 ? { label, key: e.key, residual: e.residual, residualScale: e.residualScale } : undefined
+        // Only rows this model encoded: keys of two models never meet in one memory.
+        const ours = e.model === this.model.model && label >= 0
+        const row = ours && e.key && e.residual && e.residualScale !== undefined ? { label, key: e.key, residual: e.residual, residualScale: e.residualScale } : undefined
         ops.push({ version: e.version, op: 'add', row })
       } else {
         const target = e.target === undefined ? undefined : parseRowId(e.target)
@@ -289,11 +303,11 @@ export class MemorySync {
           return
         }
         // Entries up to the header's version only: a write arriving meanwhile belongs to the next export.
-        const { entries } = await log.read(after, pageSize, { rows: true, text: true })
+        const { entries, more } = await log.read(after, pageSize, { rows: true, text: true })
         const lines = entries.filter((e) => e.version <= header.version).map((e) => formatEditsLine(exportEntry(e)))
         if (lines.length) controller.enqueue(encoder.encode(lines.join('')))
         after = entries.length ? entries[entries.length - 1].version : after
-        if (entries.length < pageSize || after >= header.version) controller.close()
+        if (!more || after >= header.version) controller.close()
       },
     })
   }

@@ -16,7 +16,7 @@ import { progress } from '../cli/progress.ts'
 import { loadClassifier } from '../../src/node/index.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
 import { ROOT } from '../../workers/scripts/build.ts'
-import { classifyAll, forget, learn, memoryWorker } from './memory.ts'
+import { classifyAll, forget, learn, memoryWorker, type Answer } from './memory.ts'
 
 type Labelled = { text: string; label: string }
 
@@ -47,6 +47,10 @@ export interface LearningBench {
     halfPlusLearned: number
     /** Test texts whose label differs between the full build and half + learned. */
     disagreements: number
+    /** Test texts whose k neighbours are the same training examples, in the same order, in both. */
+    sameNeighbors: number
+    /** Largest |ResMem score difference| of a label between the two, over the test texts. */
+    maxScoreDiff: number
     /** Learned rows whose key had components past the half memory's key range (clamped), and those components. */
     clamped: { rows: number; components: number }
   }
@@ -58,6 +62,9 @@ async function readJsonl(file: string): Promise<Labelled[]> {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Labelled)
 }
+
+/** An answer's neighbours as rows of the training split (a built row is one; an edit maps through `edits`). */
+const trainRows = (a: Answer, edits: Map<string, number>) => a.neighbors.map((n) => (n.source === 'built' ? n.row : edits.get(n.id!)))
 
 const accuracy = (answers: { label: string }[], truth: Labelled[]) => answers.filter((a, i) => a.label === truth[i].label).length / truth.length
 
@@ -150,8 +157,11 @@ export async function benchLearning(o: LearningBenchOptions): Promise<LearningBe
     const bar = progress('learning: POST the other half', rest.length, 'examples')
     const t0 = performance.now()
     let requests = 0
+    // Edit id -> row of the training split, to name neighbours as the full build does.
+    const trainRowOfEdit = new Map<string, number>()
     for (let i = 0; i < rest.length; i += 32) {
-      await learn(url, rest.slice(i, i + 32))
+      const { ids } = await learn(url, rest.slice(i, i + 32))
+      ids.forEach((id, j) => trainRowOfEdit.set(id, half + i + j))
       requests++
       bar.increment(Math.min(32, rest.length - i))
     }
@@ -162,7 +172,7 @@ export async function benchLearning(o: LearningBenchOptions): Promise<LearningBe
     await worker.dispose()
     o.log('learning: test split on the full build')
     const full = await memoryWorker({ spam }, join(o.work, 'full-worker'), 'spam')
-    let fullAnswers: { label: string }[]
+    let fullAnswers: Answer[]
     try {
       fullAnswers = await classifyAll(full.url, test.map((e) => e.text))
     } finally {
@@ -182,6 +192,8 @@ export async function benchLearning(o: LearningBenchOptions): Promise<LearningBe
         halfBuild: accuracy(halfOnly, test),
         halfPlusLearned: accuracy(learned, test),
         disagreements: learned.filter((a, i) => a.label !== fullAnswers[i].label).length,
+        sameNeighbors: learned.filter((a, i) => trainRows(a, trainRowOfEdit).join() === trainRows(fullAnswers[i], trainRowOfEdit).join()).length,
+        maxScoreDiff: Math.max(...learned.map((a, i) => Math.max(...a.scores.map((s) => Math.abs(s.score - fullAnswers[i].scores.find((t) => t.label === s.label)!.score))))),
         clamped: { rows: clampedRows, components: clampedComponents },
       },
     }
@@ -204,7 +216,8 @@ export function formatLearningBench(l: LearningBench): string[] {
     out.push(
       `   learning instead of rebuilding: memory of ${h.builtRows} of ${h.trainRows} training mails + the other ${h.learnedRows} POSTed (${h.requests} requests of <= 32, ${h.learnSeconds.toFixed(0)} s);`,
       `   k=${h.params.k} sigma=${h.params.sigma} T=${h.params.temperature} (the full build's). Test accuracy (${h.testTexts}): full build ${p(h.fullBuild)}, half alone ${p(h.halfBuild)}, half + learned ${p(h.halfPlusLearned)};`,
-      `   ${h.disagreements} test labels differ from the full build's; ${h.clamped.rows} learned keys clamped (${h.clamped.components} components) at the half memory's key scale.`,
+      `   ${h.disagreements} test labels differ from the full build's; ${h.sameNeighbors} of ${h.testTexts} texts have the same k neighbours (training examples, in order);`,
+      `   largest score difference ${h.maxScoreDiff.toExponential(2)}; ${h.clamped.rows} learned keys clamped (${h.clamped.components} components) at the half memory's key scale.`,
     )
   }
   return out

@@ -24,6 +24,8 @@ export interface MemoryBenchStage {
   resmem: { p50: number; p99: number }
   /** resmem p50 and p99 over the stage without edits (same run). */
   ratio: { p50: number; p99: number }
+  /** resmem over base within this stage (interleaved, so the machine's load moves both): p50 ratio, and the median per-text ratio. */
+  overBase: { p50: number; paired: number }
   errors: number
 }
 
@@ -62,14 +64,22 @@ export async function forget(url: URL, id: string): Promise<void> {
   if (res.status !== 200) throw new Error(`DELETE /v1/memory/${id}: ${res.status} ${await res.text()}`)
 }
 
-/** Labels for many texts through POST /v1/classify {"texts"}, MAX_BATCH at a time. */
-export async function classifyAll(url: URL, texts: readonly string[], batch = 32): Promise<{ label: string; base: string }[]> {
-  const out: { label: string; base: string }[] = []
+export interface Answer {
+  label: string
+  base: string
+  scores: { label: string; score: number }[]
+  neighbors: { source: 'built' | 'edit'; row?: number; id?: string }[]
+}
+
+/** Answers (with their neighbours) for many texts through POST /v1/classify?explain=1 {"texts"}, MAX_BATCH at a time. */
+export async function classifyAll(url: URL, texts: readonly string[], batch = 32): Promise<Answer[]> {
+  const out: Answer[] = []
   for (let i = 0; i < texts.length; i += batch) {
-    const res = await fetch(new URL('/v1/classify', url), { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ texts: texts.slice(i, i + batch) }) })
+    const res = await fetch(new URL('/v1/classify?explain=1', url), { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ texts: texts.slice(i, i + batch) }) })
     const body = await res.text()
     if (res.status !== 200) throw new Error(`POST /v1/classify: ${res.status} ${body.slice(0, 300)}`)
-    for (const r of (JSON.parse(body) as { results: { label: string; base: { label: string } }[] }).results) out.push({ label: r.label, base: r.base.label })
+    type Result = { label: string; base: { label: string }; scores: Answer['scores']; neighbors: Answer['neighbors'] }
+    for (const r of (JSON.parse(body) as { results: Result[] }).results) out.push({ label: r.label, base: r.base.label, scores: r.scores, neighbors: r.neighbors })
   }
   return out
 }
@@ -119,7 +129,14 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBench> {
       bar.stop()
       const first = stages[0]?.resmem ?? r.variants.resmem
       const pick = (s: { p50: number; p99: number }) => ({ p50: s.p50, p99: s.p99 })
-      stages.push({ editRows, base: pick(r.variants.base), resmem: pick(r.variants.resmem), ratio: { p50: r.variants.resmem.p50 / first.p50, p99: r.variants.resmem.p99 / first.p99 }, errors: r.errors })
+      stages.push({
+        editRows,
+        base: pick(r.variants.base),
+        resmem: pick(r.variants.resmem),
+        ratio: { p50: r.variants.resmem.p50 / first.p50, p99: r.variants.resmem.p99 / first.p99 },
+        overBase: { p50: r.variants.resmem.p50 / r.variants.base.p50, paired: r.paired.resmem.medianRatio },
+        errors: r.errors,
+      })
     }
     await measure(0)
 
@@ -163,11 +180,14 @@ export function formatMemoryBench(m: MemoryBench): string[] {
   const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-')
   const out = [
     `Live edits (${m.model}): POST /v1/classify one text per request, ${m.texts} texts x ${m.rounds} rounds, base (?k=0) and resmem interleaved, with learned rows`,
-    `   (short synthetic notes, POST /v1/memory) over the built memory. ratio = resmem at this stage / resmem with no edits (same run). ms.`,
-    '   learned rows   base p50   base p99   resmem p50   resmem p99   ratio p50   ratio p99   errors',
+    `   (short synthetic notes, POST /v1/memory) over the built memory. ratio = resmem at this stage / resmem with no edits (same run);`,
+    `   /base = resmem / base within the stage (interleaved: load drift between stages cancels), paired = median per-text resmem/base. ms.`,
+    '   learned rows   base p50   base p99   resmem p50   resmem p99   ratio p50   ratio p99   /base p50   paired   errors',
   ]
   for (const s of m.stages) {
-    out.push(`   ${String(s.editRows).padStart(12)}   ${f(s.base.p50).padStart(8)}   ${f(s.base.p99).padStart(8)}   ${f(s.resmem.p50).padStart(10)}   ${f(s.resmem.p99).padStart(10)}   ${f(s.ratio.p50, 3).padStart(9)}   ${f(s.ratio.p99, 3).padStart(9)}   ${String(s.errors).padStart(6)}`)
+    out.push(
+      `   ${String(s.editRows).padStart(12)}   ${f(s.base.p50).padStart(8)}   ${f(s.base.p99).padStart(8)}   ${f(s.resmem.p50).padStart(10)}   ${f(s.resmem.p99).padStart(10)}   ${f(s.ratio.p50, 3).padStart(9)}   ${f(s.ratio.p99, 3).padStart(9)}   ${f(s.overBase.p50, 3).padStart(9)}   ${f(s.overBase.paired, 3).padStart(6)}   ${String(s.errors).padStart(6)}`,
+    )
   }
   for (const w of m.writes) out.push(`   write: POST /v1/memory with ${w.examples} example(s): p50 ${f(w.p50)} ms, p99 ${f(w.p99)} ms (${w.requests} requests)`)
   return out

@@ -96,6 +96,9 @@ export const lineageName = (bundle: string) => `lineage:${bundle}`
 
 type Row = Record<string, SqlStorageValue>
 
+/** About the most bytes one read answers (Durable Object RPC messages are limited to 32 MiB). */
+const PAGE_BYTES = 8 << 20
+
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS entries (
@@ -227,15 +230,24 @@ export class EditLog extends DurableObject<unknown> {
    * needs); `text`: with text and label (what a person or a re-embedding needs). While importing, a log lists
    * nothing: what it holds is not complete yet.
    */
-  read(after: number, limit: number, include: { rows?: boolean; text?: boolean } = {}): { status: LogStatus; entries: LogEntry[] } {
+  read(after: number, limit: number, include: { rows?: boolean; text?: boolean } = {}): { status: LogStatus; entries: LogEntry[]; more: boolean } {
     const status = this.required()
-    if (status.state === 'importing') return { status, entries: [] }
-    return { status, entries: this.select(after, limit, include) }
+    if (status.state === 'importing') return { status, entries: [], more: false }
+    const entries = this.select(after, limit, include)
+    return { status, entries, more: entries.length > 0 && entries[entries.length - 1].version < status.version }
   }
 
   private select(after: number, limit: number, include: { rows?: boolean; text?: boolean }): LogEntry[] {
     const columns = ['version', 'op', 'target', 'label', 'truncated', 'model', 'token', 'at', 'note', ...(include.rows ? ['key', 'residual', 'residual_scale'] : []), ...(include.text ? ['text'] : [])]
-    const rows = this.sql.exec<Row>(`SELECT ${columns.join(', ')} FROM entries WHERE version > ? ORDER BY version LIMIT ?`, after, Math.max(0, Math.floor(limit))).toArray()
+    const cursor = this.sql.exec<Row>(`SELECT ${columns.join(', ')} FROM entries WHERE version > ? ORDER BY version LIMIT ?`, after, Math.max(0, Math.floor(limit)))
+    // A page stops past PAGE_BYTES of text and rows (texts may be up to a request body each): RPC answers stay small.
+    const rows: Row[] = []
+    let size = 0
+    for (const r of cursor) {
+      rows.push(r)
+      size += (typeof r.text === 'string' ? r.text.length * 3 : 0) + (r.key instanceof ArrayBuffer ? r.key.byteLength : 0) + 200
+      if (size > PAGE_BYTES) break
+    }
     return rows.map((r) => {
       const e: LogEntry = { version: r.version as number, op: r.op as LogEntry['op'], model: r.model as string, token: r.token as string, at: r.at as number }
       if (r.target !== null) e.target = r.target as string

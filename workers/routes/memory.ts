@@ -141,7 +141,7 @@ export function memoryRoutes() {
       const after = Number(query.after ?? 0)
       const limit = Number(query.limit ?? 100)
       const memory = await memoryOf(c)
-      const { status, entries } = await memory.list(after, limit)
+      const { status, entries, more } = await memory.list(after, limit)
       const last = entries.length ? entries[entries.length - 1].version : after
       return c.json(
         {
@@ -150,7 +150,7 @@ export function memoryRoutes() {
           live: status.live,
           maxEdits: c.var.settings.maxMemoryEdits,
           entries: entries.map(({ key: _k, residual: _r, residualScale: _s, ...e }) => (e.op === 'add' ? { ...e, id: String(e.version) } : e)),
-          next: entries.length === limit && last < status.version ? last : null,
+          next: more ? last : null,
         },
         200,
       )
