@@ -94,8 +94,8 @@ describe('the edit log under wrangler dev: restart durability and folding with t
 
   it('`resmem build --edits` refuses a log of another model before embedding anything, naming the file and field', async () => {
     const other = join(dir, 'other.jsonl')
-    const [header, ...rest] = readFileSync(edits, 'utf8').split('\n')
-    writeFileSync(other, [JSON.stringify({ ...JSON.parse(header), model: '0'.repeat(64) }), ...rest].join('\n'))
+    const [header] = readFileSync(edits, 'utf8').split('\n')
+    writeFileSync(other, JSON.stringify({ ...JSON.parse(header), model: '0'.repeat(64) }) + '\n')
     await expect(build([...buildArgs, '--out', join(dir, 'refused'), '--edits', other])).rejects.toThrow(/other\.jsonl: line 1: field "model": the edits were encoded by model 000000000000…/)
     writeFileSync(other, [header, '{"version": 1, "op": "add"}'].join('\n'))
     await expect(build([...buildArgs, '--out', join(dir, 'refused'), '--edits', other])).rejects.toThrow(/other\.jsonl: line 2: field "model"/)
