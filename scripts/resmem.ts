@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
   init: { summary: 'write a new Cloudflare Worker project that serves a ResMem build with this package', load: () => import('./commands/init.ts') },
   'build-defaults': { summary: 'prepare data and build the shipped default models (spam, langid; in a clone of the repository)', load: () => import('./commands/build-defaults.ts') },
   eval: { summary: 'evaluate base, kNN, ResMem and naive Bayes on a test split; write eval.json and an HTML report', load: () => import('./commands/eval.ts') },
+  memory: { summary: "pull a deployed worker's edit log (learned and forgotten examples) to fold into a build", load: () => import('./commands/memory.ts') },
   bench: { summary: 'benchmark the k-NN kernel and the worker; write bench.json (in a clone of the repository)', load: () => import('./commands/bench.ts') },
 }
 

@@ -1,6 +1,8 @@
 import type { Bundle } from './bundle/load.ts'
 import type { KnnIndex } from './knn/index.ts'
-import { MemoryEditError, exampleLabelIds, formatRowId, parseRowId } from './memory/edits.ts'
+import { MemoryEditError, exampleLabelIds, formatRowId, parseRowId, type EditOp, type MemoryRowId } from './memory/edits.ts'
+import { FoldMap } from './memory/fold.ts'
+import { replayEdits } from './memory/replay.ts'
 import { encodeRow, type EncodedRow } from './memory/row.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
@@ -47,6 +49,8 @@ export class ResMemClassifier {
   readonly memory: SegmentedMemory
   /** Rows learned since the build (int8 memories; undefined for a float32 one, which cannot learn). */
   readonly edits: EditOverlay | undefined
+  /** Row ids of memory.bin (edits a build folded in keep their ids; manifest.json `edits`). */
+  readonly fold: FoldMap
   private readonly search: MemorySearch
   private readonly batchSize: number
 
@@ -61,6 +65,7 @@ export class ResMemClassifier {
     this.params = { k, sigma, temperature }
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 16))
     const { memory } = bundle
+    this.fold = new FoldMap(memory.rows, bundle.manifest.edits)
     const { createIndex } = options
     const built = options.builtSegments ?? [
       builtSegment(memory, { index: memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined }),
@@ -114,16 +119,17 @@ export class ResMemClassifier {
    * model's embedding as the key (quantized with the memory's key scale) and its residual at the memory's T.
    * Throws MemoryEditError naming the first bad example; nothing is learned here.
    */
-  async encode(examples: readonly Example[]): Promise<EncodedRow[]> {
+  async encode(examples: readonly Example[]): Promise<(EncodedRow & { truncated: boolean })[]> {
     const overlay = this.requireEdits()
     const labelIds = exampleLabelIds(examples, this.labels)
-    const { outputs } = await this.embed(examples.map((e) => e.text))
-    const rows: EncodedRow[] = []
+    const { outputs, truncated } = await this.embed(examples.map((e) => e.text))
+    const rows: (EncodedRow & { truncated: boolean })[] = []
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
         const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
-        rows.push(encodeRow(embedding, logits, labelIds[rows.length], this.params.temperature, overlay.keyScale))
+        const i = rows.length
+        rows.push({ ...encodeRow(embedding, logits, labelIds[i], this.params.temperature, overlay.keyScale), truncated: truncated[i] })
       }
     }
     return rows
@@ -140,8 +146,8 @@ export class ResMemClassifier {
     const rows = await this.encode(examples)
     const overlay = this.requireEdits()
     const ids = overlay.rowIds()
-    let next = ids.length ? ids[ids.length - 1] + 1 : 1
-    const added = rows.map((r) => ({ ...r, id: next++ }))
+    let next = Math.max(ids.length ? ids[ids.length - 1] : 0, this.fold.version, this.fold.lastId) + 1
+    const added = rows.map(({ truncated: _, ...r }) => ({ ...r, id: next++ }))
     overlay.add(added)
     return added.map((r) => formatRowId({ kind: 'edit', id: r.id }))
   }
@@ -154,12 +160,35 @@ export class ResMemClassifier {
     const overlay = this.requireEdits()
     const parsed = ids.map((value) => {
       const id = parseRowId(value)
-      const held = id && (id.kind === 'edit' ? overlay.has(id.id) : id.row < this.bundle.memory.rows && !this.memory.forgotten.has(id.row))
-      if (!id || !held) throw new MemoryEditError('not_found', `${JSON.stringify(value)} is not a row of this memory (an id from learn(), or base:{row} of a built row not yet forgotten)`)
+      if (!id || !this.holds(id)) throw new MemoryEditError('not_found', `${JSON.stringify(value)} is not a row of this memory (an id from learn(), or base:{row} of a built row not yet forgotten)`)
       return id
     })
-    overlay.remove(parsed.flatMap((id) => (id.kind === 'edit' ? [id.id] : [])))
-    for (const id of parsed) if (id.kind === 'base') this.memory.forgotten.add(id.row)
+    for (const id of parsed) {
+      const row = this.fold.rowOf(id)
+      if (row !== undefined) this.memory.forgotten.add(row)
+      else if (id.kind === 'edit') overlay.remove([id.id])
+    }
+  }
+
+  /** Whether the memory serves this row now (a learned example not forgotten, a built row not hidden). */
+  holds(id: MemoryRowId): boolean {
+    const row = this.fold.rowOf(id)
+    if (row !== undefined) return !this.memory.forgotten.has(row)
+    return id.kind === 'edit' && (this.edits?.has(id.id) ?? false)
+  }
+
+  /**
+   * Applies entries of an edit log (a worker's Durable Object), in version order after `after`; entries
+   * the build already folded in are skipped. Returns the last version applied.
+   */
+  applyEdits(ops: readonly EditOp[], after = 0): number {
+    return replayEdits({ overlay: this.requireEdits(), forgotten: this.memory.forgotten, fold: this.fold }, ops, after)
+  }
+
+  /** Drops every learned row and unhides every built row: the memory as built. */
+  resetEdits(): void {
+    this.edits?.clear()
+    this.memory.forgotten.clear()
   }
 
   private requireEdits(): EditOverlay {
@@ -182,7 +211,9 @@ export class ResMemClassifier {
   }
 
   private neighbor(hit: Hit, weight: number): Neighbor {
-    const where = hit.source === 'edit' ? { source: 'edit' as const, id: formatRowId({ kind: 'edit', id: hit.id! }) } : { source: 'built' as const, row: hit.row! }
+    // A built row is named as callers know it: a folded edit by its id, a base row by its row in the training build.
+    const id: MemoryRowId = hit.source === 'edit' ? { kind: 'edit', id: hit.id! } : this.fold.idOf(hit.row!)
+    const where = id.kind === 'edit' ? { source: 'edit' as const, id: formatRowId(id) } : { source: 'built' as const, row: id.row }
     return { ...where, label: this.labels[hit.label], similarity: hit.similarity, weight }
   }
 }

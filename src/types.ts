@@ -10,7 +10,7 @@ export interface LabelScore {
 export interface Neighbor {
   /** "built": a training example of `resmem build`; "edit": an example learned since (POST /v1/memory, learn()). */
   source: 'built' | 'edit'
-  /** Row in memory.bin (source "built"); forget it with the id `base:{row}`. */
+  /** Row of the training build (source "built": its row in memory.bin unless edits were folded in); forget it with the id `base:{row}`. */
   row?: number
   /** The edit's id (source "edit"), as learn() and POST /v1/memory returned it. */
   id?: string

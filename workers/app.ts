@@ -13,6 +13,7 @@ import { bearerToken } from './middleware/auth.ts'
 import { apiCors } from './middleware/cors.ts'
 import { classifyRoutes } from './routes/classify.ts'
 import { healthRoutes } from './routes/health.ts'
+import { memoryRoutes } from './routes/memory.ts'
 import { modelRoutes } from './routes/model.ts'
 import { MODEL_FILES_PATH, webRoutes } from './routes/web.ts'
 import { ErrorResponse } from './schemas.ts'
@@ -42,11 +43,13 @@ export function createApp(options: AppOptions = {}) {
   })
 
   // The API: CORS from CORS_ORIGINS, then the bearer token from API_TOKEN (a preflight never carries one).
-  // The bundle's files under /v1/model/files/ are public files for the demo page (CORS *, PUBLIC_MODEL_FILES).
+  // The bundle's files under /v1/model/files/ are files for the demo page (CORS *): memory.bin is derived from
+  // the training data, so with API_TOKEN set they need the token too, unless PUBLIC_MODEL_FILES is "true".
   app.use('/v1/*', exceptModelFiles(apiCors({ origins: (c) => c.var.settings.corsOrigins })))
-  app.use('/v1/*', exceptModelFiles(bearerToken({ tokens: (c) => c.var.settings.apiTokens })))
+  app.use('/v1/*', exceptModelFiles(bearerToken({ tokens: (c) => c.var.settings.apiTokens }), (c) => c.env.PUBLIC_MODEL_FILES === 'true'))
 
   app.route('/', classifyRoutes())
+  app.route('/', memoryRoutes())
   app.route('/', modelRoutes())
   app.route('/', healthRoutes())
   // The demo page and browser build at `/` and `/web/*`, the bundle's files for in-browser classifiers.
@@ -56,7 +59,7 @@ export function createApp(options: AppOptions = {}) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'Required on /v1/classify and /v1/model when the API_TOKEN secret is set.',
+    description: 'Required on /v1/classify, /v1/model and /v1/model/files/* when the API_TOKEN secret is set; always on /v1/memory.',
   })
   app.doc('/openapi.json', (c) => ({
     openapi: '3.0.0',
@@ -73,9 +76,10 @@ export function createApp(options: AppOptions = {}) {
   return app
 }
 
-function exceptModelFiles(middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+/** Runs `middleware` except on the bundle's files, or only where `skip` says so for them. */
+function exceptModelFiles(middleware: MiddlewareHandler<AppEnv>, skip: (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => boolean = () => true): MiddlewareHandler<AppEnv> {
   return async function api(c, next) {
-    if (c.req.path.startsWith(MODEL_FILES_PATH)) return next()
+    if (c.req.path.startsWith(MODEL_FILES_PATH) && skip(c)) return next()
     return middleware(c, next)
   }
 }

@@ -8,9 +8,11 @@ import { loadBundle } from '../src/bundle/load.ts'
 import { ResMemClassifier, type ClassifyOptions } from '../src/classifier.ts'
 import type { Manifest } from '../src/memory/manifest.ts'
 import type { Classification } from '../src/types.ts'
+import type { FileSource } from '../src/bundle/source.ts'
 import { assetsSource } from './assets.ts'
 import type { Bindings, Settings } from './env.ts'
 import { KNN_KERNEL, simdIndex } from './knn.ts'
+import { MemorySync } from './memory-sync.ts'
 import { ORT_VERSION, workerdOrt } from './ort.ts'
 
 /** What the routes need from a loaded model. */
@@ -18,6 +20,8 @@ export interface ServedModel {
   readonly manifest: Manifest
   /** How the model runs here, for /healthz. */
   readonly runtime: { onnxruntime: string; knn: string; loadMs: number }
+  /** The memory's edits (POST/DELETE /v1/memory); absent without the EDIT_LOG binding or for a float32 memory. */
+  readonly memory?: MemorySync
   classify(texts: readonly string[], options?: ClassifyOptions): Promise<Classification[]>
 }
 
@@ -42,18 +46,23 @@ export class ModelUnavailableError extends Error {
  */
 export const ORT_BATCH = 4
 
-/** Loads `settings.model` from Workers Static Assets and runs it with onnxruntime-web. */
-export const loadFromAssets: ModelLoader = async (env, settings) => {
+/** Loads a bundle from `source` and runs it with onnxruntime-web; its edits live in env.EDIT_LOG. */
+export async function loadServedModel(source: FileSource, env: Bindings, settings: Settings): Promise<ServedModel> {
   const started = Date.now()
-  const bundle = await loadBundle(assetsSource(env.ASSETS, settings.model))
+  const bundle = await loadBundle(source)
   const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH })
   const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn: KNN_KERNEL, loadMs: Date.now() - started }
+  const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs }) : undefined
   return {
     manifest: bundle.manifest,
     runtime,
+    memory,
     classify: (texts, options) => classifier.classify(texts, options),
   }
 }
+
+/** Loads `settings.model` from Workers Static Assets and runs it with onnxruntime-web. */
+export const loadFromAssets: ModelLoader = (env, settings) => loadServedModel(assetsSource(env.ASSETS, settings.model), env, settings)
 
 export interface LazyModelOptions {
   /** Clock, for tests. */

@@ -19,7 +19,10 @@ export interface Bindings {
   MAX_BODY_BYTES?: string
   /** Seconds to wait before trying a failed model load again. Default 10. */
   LOAD_RETRY_SECONDS?: string
-  /** "false" keeps the bundle's files off /v1/model/files/ (routes/web.ts). Default "true". */
+  /**
+   * The bundle's files at /v1/model/files/ (routes/web.ts): "false" never serves them; "true" serves them to
+   * anyone; unset, they need the bearer token whenever API_TOKEN is set (memory.bin is derived from user data).
+   */
   PUBLIC_MODEL_FILES?: string
   /**
    * Secret (`wrangler secret put API_TOKEN`): bearer token(s) that /v1/* requires, comma-separated during a
@@ -28,6 +31,12 @@ export interface Bindings {
   API_TOKEN?: string
   /** Origins whose pages may call /v1/* from a browser, comma-separated, or "*". Unset: none (same origin only). */
   CORS_ORIGINS?: string
+  /** The edit logs of served memories (workers/objects/edit-log.ts). Unbound: /v1/memory answers 501. */
+  EDIT_LOG?: DurableObjectNamespace<import('./objects/edit-log.ts').EditLog>
+  /** An isolate pulls new edits when its copy is older than this many ms. Default 1000. */
+  MEMORY_SYNC_MS?: string
+  /** Most learned examples a memory holds (adds not forgotten). Default 100000. */
+  MAX_MEMORY_EDITS?: string
 }
 
 export interface Settings {
@@ -39,9 +48,11 @@ export interface Settings {
   apiTokens?: readonly string[]
   /** The allowed browser origins, '*' for any; undefined when CORS_ORIGINS is unset (no CORS headers). */
   corsOrigins?: readonly string[] | '*'
+  memorySyncMs: number
+  maxMemoryEdits: number
 }
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000 }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000 }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -81,6 +92,8 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     loadRetryMs: nonNegative('LOAD_RETRY_SECONDS', env.LOAD_RETRY_SECONDS, DEFAULTS.loadRetryMs / 1000) * 1000,
     apiTokens: apiTokens(env.API_TOKEN),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    memorySyncMs: nonNegative('MEMORY_SYNC_MS', env.MEMORY_SYNC_MS, DEFAULTS.memorySyncMs),
+    maxMemoryEdits: positiveInt('MAX_MEMORY_EDITS', env.MAX_MEMORY_EDITS, DEFAULTS.maxMemoryEdits),
   }
 }
 

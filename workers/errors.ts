@@ -7,8 +7,10 @@ import type { Context, ErrorHandler, Hono, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { ZodError } from 'zod'
+import { MemoryEditError } from '../src/memory/edits.ts'
 import { ModelUnavailableError } from './classifier.ts'
 import { ConfigError } from './env.ts'
+import { MemoryUnavailableError, MemoryWriteError } from './memory-sync.ts'
 
 /** One bad field: its path in the request (`texts.2`, `explain`) and what is wrong with it. */
 export interface Issue {
@@ -63,6 +65,7 @@ export function validationHook(result: { success: boolean; error?: ZodError; tar
 const HTTP_CODES: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthorized',
+  403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
   408: 'timeout',
@@ -81,6 +84,21 @@ export const onError: ErrorHandler = (err, c) => {
   if (err instanceof ApiError) return send(c, err.status, errorBody(err.code, err.message, err.details), err.headers)
   if (err instanceof ModelUnavailableError) {
     return send(c, 503, errorBody('model_unavailable', `the model could not be loaded: ${err.message}`), { 'retry-after': String(err.retryAfter) })
+  }
+  if (err instanceof MemoryUnavailableError) {
+    return send(c, 503, errorBody('memory_unavailable', err.message), { 'retry-after': String(err.retryAfter) })
+  }
+  if (err instanceof MemoryWriteError) {
+    const status = err.code === 'not_found' ? 404 : 409
+    return send(c, status, errorBody(err.code === 'full' ? 'memory_full' : err.code, err.message))
+  }
+  if (err instanceof MemoryEditError) {
+    if (err.code === 'invalid_example') {
+      // The message starts with the field's path ("examples.1.label: ..."), as validation errors name it.
+      const path = /^([\w.]+): /.exec(err.message)?.[1] ?? 'examples'
+      return send(c, 400, errorBody('invalid_request', err.message, [{ path, message: err.message.slice(path.length + 2) }]))
+    }
+    return send(c, err.code === 'not_found' ? 404 : 501, errorBody(err.code, err.message))
   }
   if (err instanceof ConfigError) {
     console.error(`resmem worker misconfigured: ${err.message}`)

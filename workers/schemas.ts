@@ -41,8 +41,8 @@ export const LabelScore = z.object({ label: z.string(), score: z.number() }).ope
 export const Neighbor = z
   .object({
     source: z.enum(['built', 'edit']).openapi({ description: '"built": a training example of the build; "edit": an example learned since (POST /v1/memory).' }),
-    row: z.number().int().optional().openapi({ description: 'Row of the memorized example in memory.bin (source "built"); forget it as `base:{row}`.' }),
-    id: z.string().optional().openapi({ description: 'Id of the learned example (source "edit").' }),
+    row: z.number().int().optional().openapi({ description: 'Row of the memorized example in the training build (source "built"; its row in memory.bin unless edits were folded in); forget it as `base:{row}`.' }),
+    id: z.string().optional().openapi({ description: 'Id of the learned example (source "edit", also once folded into a build); forget it with DELETE /v1/memory/{id}.' }),
     label: z.string().openapi({ description: 'Label of the memorized example.' }),
     similarity: z.number().openapi({ description: 'Cosine similarity of the quantized keys.' }),
     weight: z.number().openapi({ description: 'Normalised weight of its residual, exp(-dist/sigma) over the k neighbours.' }),
@@ -98,3 +98,78 @@ export function errorResponse(description: string) {
 export const optionalBearer: Record<string, string[]>[] = [{ bearer: [] }, {}]
 
 export const unauthorized = errorResponse('API_TOKEN is set and the request has no valid bearer token (`code: unauthorized`, `WWW-Authenticate: Bearer`).')
+
+/** A label as given: not empty (the model's labels are checked by the route, which names them). */
+const Label = z.string().min(1, 'must not be empty')
+
+export const LearnRequest = z
+  .strictObject({
+    examples: z
+      .array(
+        z.strictObject({
+          text: Text.openapi({ description: 'The text to learn (not empty). Cut to the model\'s maximum tokens as classify cuts it; stored whole.', example: 'Hi Tom, can we move our meeting to Thursday?' }),
+          label: Label.openapi({ description: 'One of the model\'s labels (GET /v1/model lists them).', example: 'ham' }),
+        }),
+      )
+      .min(1)
+      .openapi({ description: 'Labelled examples, at most MAX_BATCH (default 32).' }),
+  })
+  .openapi('LearnRequest')
+
+export const LearnResponse = z
+  .object({
+    ids: z.array(z.string()).openapi({ description: 'Ids of the learned examples, in input order: forget one with DELETE /v1/memory/{id}.', example: ['17'] }),
+    version: z.number().int().openapi({ description: 'The edit log version after this write; this isolate already serves it.' }),
+    truncated: z.array(z.boolean()).openapi({ description: "Whether each text was cut to the model's maximum number of tokens before it was embedded." }),
+  })
+  .openapi('LearnResponse')
+
+export const ForgetResponse = z.object({ version: z.number().int().openapi({ description: 'The edit log version after this write.' }) }).openapi('ForgetResponse')
+
+export const MemoryIdParam = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, description: 'An id from POST /v1/memory ("17"), or `base:{row}` for a built row (a training example; `row` as ?explain=1 reports it).', example: '17' }),
+})
+
+const Version = z.string().regex(/^(0|[1-9]\d{0,15})$/, 'a log version: an integer >= 0')
+
+export const MemoryListQuery = z.strictObject({
+  after: Version.optional().openapi({ param: { name: 'after', in: 'query' }, description: 'List entries after this version (default 0: from the start).', example: '0' }),
+  limit: z
+    .string()
+    .regex(/^[1-9]\d{0,3}$/, 'an integer from 1 to 1000')
+    .refine((v) => Number(v) <= 1000, 'an integer from 1 to 1000')
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' }, description: 'Most entries in the page (1 to 1000, default 100).', example: '100' }),
+})
+
+export const MemoryEntry = z
+  .object({
+    version: z.number().int().openapi({ description: 'Position in the log; an add\'s version is the id of its example.' }),
+    op: z.enum(['add', 'forget']),
+    id: z.string().optional().openapi({ description: 'add: the example\'s id.' }),
+    target: z.string().optional().openapi({ description: 'forget: the id forgotten ("17" or "base:12").' }),
+    text: z.string().optional(),
+    label: z.string().optional(),
+    truncated: z.boolean().optional(),
+    model: z.string().openapi({ description: 'SHA-256 of the model that embedded it.' }),
+    token: z.string().openapi({ description: 'Fingerprint of the bearer token that wrote it (the first 16 hex digits of its SHA-256; never the token).' }),
+    at: z.number().int().openapi({ description: 'When it was written, ms since 1970.' }),
+    note: z.string().optional().openapi({ description: 'Why an entry carried over from a previous model is not served.' }),
+  })
+  .openapi('MemoryEntry')
+
+export const MemoryPage = z
+  .object({
+    version: z.number().int().openapi({ description: 'The log\'s last version.' }),
+    state: z.enum(['ready', 'importing']).openapi({ description: '"importing": the edits of the previous model are being re-embedded; they serve once done.' }),
+    live: z.number().int().openapi({ description: 'Learned examples held (added, not forgotten).' }),
+    maxEdits: z.number().int().openapi({ description: 'MAX_MEMORY_EDITS.' }),
+    entries: z.array(MemoryEntry),
+    next: z.number().int().nullable().openapi({ description: 'Pass as `after` for the next page; null at the end.' }),
+  })
+  .openapi('MemoryPage')
+
+/** The edit log always needs the bearer token. */
+export const requiredBearer: Record<string, string[]>[] = [{ bearer: [] }]
+
+export const forbiddenWithoutToken = errorResponse('API_TOKEN is not set: the edit log holds user text, so it is never open; the message says how to set a token (`code: forbidden`).')

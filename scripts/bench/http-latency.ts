@@ -28,10 +28,12 @@ export interface LatencyOptions {
   /** Passes over the texts. */
   rounds?: number
   onRequest?: () => void
+  /** Extra request headers (authorization, for a worker with API_TOKEN set). */
+  headers?: Record<string, string>
 }
 
-export async function postJson(url: URL, body: unknown): Promise<{ status: number; text: string }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+export async function postJson(url: URL, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
   return { status: res.status, text: await res.text() }
 }
 
@@ -42,7 +44,7 @@ export async function interleavedLatency(base: URL, texts: readonly string[], va
   const send = async (v: Variant, text: string): Promise<number | undefined> => {
     const t0 = performance.now()
     try {
-      const res = await postJson(new URL(v.path, base), { text })
+      const res = await postJson(new URL(v.path, base), { text }, options.headers)
       const ms = performance.now() - t0
       if (res.status === 200) return ms
       firstError ??= `${v.name}: HTTP ${res.status} ${res.text.slice(0, 200)}`

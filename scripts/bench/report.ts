@@ -1,4 +1,6 @@
 /** The printed table and the small HTML report (inline SVG, no script) of a BenchResult. */
+import { formatLearningBench } from './learning.ts'
+import { formatMemoryBench } from './memory.ts'
 import type { BenchResult, TargetCheck } from './result.ts'
 import { TARGETS } from './result.ts'
 
@@ -107,6 +109,8 @@ export function formatBench(r: BenchResult): string {
     const rows = r.load.map((l) => [l.target, String(l.connections), f(l.requestsPerS, 1), String(l.p50), String(l.p99), String(l.requests), String(l.errors), String(l.timeouts), String(l.non2xx), l.errors + l.timeouts + l.non2xx === 0 ? 'pass' : 'FAIL'])
     out.push(table(['target', 'conns', 'req/s', 'p50', 'p99', 'requests', 'errors', 'timeouts', 'non2xx', 'target'], rows))
   }
+  if (r.memory) out.push('', `5. ${formatMemoryBench(r.memory).join('\n')}`)
+  if (r.learning) out.push('', `6. ${formatLearningBench(r.learning).join('\n')}`)
   const failed = r.targets.filter((t) => !t.pass)
   out.push('', `Targets: ${r.targets.length - failed.length}/${r.targets.length} pass.`)
   for (const t of failed) out.push(`  FAIL ${t.name}: ${f(t.value, 3)} (want ${t.op} ${t.limit})`)
@@ -161,6 +165,7 @@ export function renderHtml(r: BenchResult): string {
     )
   }
   if (r.node) charts.push(bars('Node in-process, ms per text (p50)', r.node.runs.flatMap((n) => Object.entries(n.variants).map(([name, s]) => ({ label: `threads=${n.threads} ${name}`, value: s.p50 }))), 'ms'))
+  if (r.memory) charts.push(bars('Classify p50 with learned rows, ms', r.memory.stages.flatMap((st) => [{ label: `${st.editRows} rows base`, value: st.base.p50 }, { label: `${st.editRows} rows resmem`, value: st.resmem.p50 }]), 'ms'))
   if (r.load) charts.push(bars('Throughput, requests/s', r.load.map((l) => ({ label: `${l.target} c=${l.connections}`, value: l.requestsPerS })), 'req/s'))
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ResMem bench ${esc(r.startedAt)}</title>

@@ -1,10 +1,12 @@
 /** bench.json: what one `resmem bench` run measured, and the targets it was held to. */
 import type { LatencyResult } from './http-latency.ts'
 import type { KernelRow } from './kernel-core.ts'
+import type { LearningBench } from './learning.ts'
 import type { LoadResult } from './load.ts'
+import type { MemoryBench } from './memory.ts'
 import type { NodeCompareResult } from './node-compare.ts'
 
-export const SECTIONS = ['kernel', 'latency', 'node', 'load'] as const
+export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export const TARGETS = {
@@ -16,6 +18,8 @@ export const TARGETS = {
   resmemOverBase: 1.1,
   /** In-process Node, ours over the transformers.js pipeline: no slower. */
   oursOverTransformers: 1.0,
+  /** Spam test accuracy lost by learning the casual notes, in points. */
+  learningSpamDropPoints: 0.1,
 }
 
 export interface TargetCheck {
@@ -53,6 +57,10 @@ export interface BenchResult {
   /** One comparison per onnxruntime-node thread setting. */
   node?: { bundle: string; k: number; runs: NodeCompareResult[] }
   load?: LoadResult[]
+  /** Live edits: classify latency with learned rows, write latency (scripts/bench/memory.ts). */
+  memory?: MemoryBench
+  /** Learning at the edge: casual notes, half split (scripts/bench/learning.ts). */
+  learning?: LearningBench
   targets: TargetCheck[]
   /** Sections that failed, with the reason: their numbers are missing above. */
   failures: { section: Section; message: string }[]
@@ -64,7 +72,7 @@ function check(section: Section, name: string, value: number, op: '>=' | '<=', l
 }
 
 /** Every target, evaluated on what was measured. */
-export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'node' | 'load'>): TargetCheck[] {
+export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'node' | 'load' | 'learning'>): TargetCheck[] {
   const out: TargetCheck[] = []
   for (const k of r.kernel?.rows ?? []) {
     if (k.impl !== 'simd') continue
@@ -84,5 +92,7 @@ export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'nod
     }
   }
   for (const l of r.load ?? []) out.push(check('load', `${l.target} c=${l.connections} errors+timeouts+non2xx`, l.errors + l.timeouts + l.non2xx, '<=', 0))
+  const spam = r.learning?.notes.spamTest
+  if (spam) out.push(check('learning', 'spam test accuracy points lost by learning the casual notes', 100 * (spam.before - spam.after), '<=', TARGETS.learningSpamDropPoints))
   return out
 }

@@ -19,6 +19,8 @@ import { ROOT } from '../../workers/scripts/build.ts'
 import { interleavedLatency } from './http-latency.ts'
 import { benchKernelNode } from './kernel.ts'
 import { benchKernelWorkerd } from './kernel-workerd.ts'
+import { benchLearning } from './learning.ts'
+import { benchMemory } from './memory.ts'
 import { loadTest, type LoadResult } from './load.ts'
 import { compareNode, NODE_VARIANTS } from './node-compare.ts'
 import { startNodeServer, type NodeServer } from './node-servers.ts'
@@ -41,9 +43,9 @@ export interface BenchOptions {
 /** What a default run and a --quick run measure. */
 export function plan(quick: boolean) {
   return quick
-    ? { kernel: { batches: 3, batchMs: 40 }, latencyTexts: 40, nodeTexts: 30, rounds: 1, loadSeconds: 2, connections: [1, 4, 16] }
+    ? { kernel: { batches: 3, batchMs: 40 }, latencyTexts: 40, nodeTexts: 30, rounds: 1, loadSeconds: 2, connections: [1, 4, 16], memoryStages: [1000], singleWrites: 10, learningTests: 300 }
     : // Two rounds over the texts: a p99 of ~400 samples, not of the 2 slowest of 200 on a shared machine.
-      { kernel: { batches: 7, batchMs: 100 }, latencyTexts: 200, nodeTexts: 200, rounds: 2, loadSeconds: 10, connections: [1, 4, 16] }
+      { kernel: { batches: 7, batchMs: 100 }, latencyTexts: 200, nodeTexts: 200, rounds: 2, loadSeconds: 10, connections: [1, 4, 16], memoryStages: [1000, 10000], singleWrites: 30, learningTests: undefined }
 }
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`)
@@ -217,6 +219,22 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         bar.stop()
       }
     })
+  }
+
+  // Live edits and learning at the edge (scripts/bench/memory.ts, learning.ts): their own workers, after the others.
+  if (has('memory') || has('learning')) {
+    if (!workerSections) await npmRun(['build:worker', '--silent', '--', '--allow-missing', '--model', o.model]).catch(() => undefined)
+    if (has('memory')) {
+      await attempt('memory', async () => {
+        const memoryTexts = loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), p.latencyTexts)
+        result.memory = await benchMemory({ artifacts: o.artifacts, model: o.model, work: join(o.out, 'work-memory'), texts: memoryTexts, rounds: p.rounds, stages: p.memoryStages, singleWrites: p.singleWrites, log })
+      })
+    }
+    if (has('learning')) {
+      await attempt('learning', async () => {
+        result.learning = await benchLearning({ artifacts: o.artifacts, work: join(o.out, 'work-learning'), testLimit: p.learningTests, skipHalfSplit: o.quick, log })
+      })
+    }
   }
 
   result.targets = evaluateTargets(result)

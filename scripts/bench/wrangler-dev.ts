@@ -12,6 +12,8 @@ export interface DevWorkerOptions {
   assets?: string
   /** Overrides the config's [build] command; `true` skips it (the caller has staged everything). */
   skipBuildCommand?: boolean
+  /** Secret bindings, e.g. API_TOKEN (the memory API needs one). */
+  secrets?: Record<string, string>
 }
 
 export async function startDevWorker(options: DevWorkerOptions): Promise<{ worker: DevWorker; url: URL }> {
@@ -20,7 +22,10 @@ export async function startDevWorker(options: DevWorkerOptions): Promise<{ worke
   const worker = await unstable_startWorker({
     config: options.config,
     ...(options.assets ? { assets: options.assets } : {}),
-    bindings: Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: 'plain_text' as const, value }])),
+    bindings: {
+      ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: 'plain_text' as const, value }])),
+      ...Object.fromEntries(Object.entries(options.secrets ?? {}).map(([name, value]) => [name, { type: 'secret_text' as const, value }])),
+    },
     ...(options.skipBuildCommand ? { build: { custom: { command: 'true' } } } : {}),
     dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, watch: false, logLevel: 'warn', persist: false },
   })

@@ -12,6 +12,7 @@ import { installedPackage, ownPackage } from '../cli/package.ts'
 import { readLabelledJsonl, type LabelledExample } from '../data/index.ts'
 import { addKeyOutput, inspectModel, type KeySpec } from '../export/index.ts'
 import { embedSplit, labelIds, type EmbeddedSplit } from './embed.ts'
+import { foldInto, readEditsFile } from './edits.ts'
 import { MODEL_FILE, readModelFolder, type ModelFolder } from './model-folder.ts'
 import { writeBundleAtomically } from './output.ts'
 import { DEFAULT_GRID, baseAccuracy, tuneResMem, type Grid, type ScoredPoint } from './tune.ts'
@@ -36,6 +37,8 @@ export interface BuildOptions {
   hub?: HubOptions
   /** What the memory is keyed on (default 'penultimate'); see scripts/export/key-spec.ts. */
   key?: KeySpec
+  /** An edit log (`resmem memory pull`) to fold into the memory (scripts/build/edits.ts). */
+  edits?: string
 }
 
 /** A model made ResMem-ready and run once: what build and eval both start from. */
@@ -91,6 +94,7 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const started = performance.now()
   const prepared = await prepareModel(o.model, o.hub, o.key)
   const labels = prepared.folder.config.labels
+  const edits = o.edits ? await readEditsFile(o.edits, { fingerprint: prepared.fingerprint, labels, dim: prepared.embedding.dim }) : undefined
   const train = await embedFile(prepared, 'train', o.train, o.batchSize)
   const val = await embedFile(prepared, 'val', o.val, o.batchSize)
   const dtype: Dtype = 'int8'
@@ -102,7 +106,10 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     modelFingerprint: prepared.fingerprint,
     createIndex: nodeIndexFactory(o.kernel),
   })
-  const memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
+  let memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
+  // Tuned on the training rows alone, as without edits: the folded memory answers as the served one did.
+  const folded = edits ? await foldInto(edits, memory) : undefined
+  if (folded) memory = folded.memory
   const memoryBytes = await writeMemory(memory)
   const res = memory.residuals
   const residualErrorBound = res.dtype === 'int8' ? res.scales.reduce((m, s) => Math.max(m, s / 2), 0) : 0
@@ -139,6 +146,7 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split) },
     metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemFp32Accuracy: best.accuracy, valResmemInt8Accuracy: int8Accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
     data: { train: { file: o.train.split('/').pop()!, sha256: await sha256Hex(trainBytes), rows: train.examples.length } },
+    ...(folded ? { edits: folded.edits } : {}),
     versions: VERSIONS,
   })
   await writeBundleAtomically(o.out, {

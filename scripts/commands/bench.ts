@@ -14,6 +14,10 @@ Benchmarks, on this machine, and writes DIR/bench.json and DIR/report.html (defa
            and with a synthetic N-row memory (staged in DIR/work, never in workers/build)
   node     in-process Node: our library (k=0 and full) vs a transformers.js pipeline on the same model
   load     autocannon at 1, 4 and 16 connections against the worker and node:http servers (ours, transformers.js)
+  memory   live edits: classify p50/p99 with 0, 1k and 10k learned rows (ratio to none), POST /v1/memory p50
+           for 1 and 32 examples
+  learning learning at the edge (spam): casual notes learned and forgotten, spam test accuracy before/after; a
+           memory of half the training split plus the other half POSTed vs the full build (--quick: notes only)
 
   --quick          about a minute: fewer batches, texts and seconds (a default run takes about 4 minutes)
   --only LIST      comma-separated sections (default: all): ${SECTIONS.join(',')}

@@ -19,6 +19,9 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
                                   mean-last-hidden, mean-word-embeddings, mean(<tensor>), cls(<tensor>),
                                   none(<tensor>); join several with + or , to concatenate them (each
                                   L2-normalised), e.g. penultimate+mean-last-hidden+mean-word-embeddings
+  --edits FILE                    fold a served memory's edit log into the memory (from \`resmem memory pull\`;
+                                  the same model and options as the served build: edits keep their ids, the
+                                  worker skips them, answers stay the same)
   --batch-size N                  texts per model run (default 32)
   --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
 
@@ -45,6 +48,10 @@ export function printBuild(result: BuildResult): void {
   console.log(`${m.name}: ${m.memory.rows} memory rows x ${m.memory.dim} dims, ${m.memory.bytes} bytes`)
   console.log(`tuned on val (${m.tuning.examples} examples, ${result.grid.length} points): k=${b.k} sigma=${b.sigma} T=${b.temperature}`)
   console.log(`val accuracy: base ${m.tuning.baseAccuracy.toFixed(4)} -> resmem-fp32 ${b.accuracy.toFixed(4)}, resmem-int8 ${m.metrics.valResmemInt8Accuracy.toFixed(4)}  (${seconds.toFixed(1)} s)`)
+  if (m.edits) {
+    const count = (ranges: [number, number][]) => ranges.reduce((n, [a, z]) => n + z - a + 1, 0)
+    console.log(`folded the edit log up to version ${m.edits.version}: ${count(m.edits.ids)} learned examples appended, ${count(m.edits.forgotten)} built rows left out`)
+  }
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -61,6 +68,7 @@ export async function run(argv: string[]): Promise<void> {
       temperature: { type: 'string' },
       'batch-size': { type: 'string' },
       key: { type: 'string' },
+      edits: { type: 'string' },
       'hub-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -83,6 +91,7 @@ export async function run(argv: string[]): Promise<void> {
     batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined,
     hub: values['hub-host'] ? { host: values['hub-host'] } : undefined,
     key: key(values.key),
+    edits: values.edits,
   })
   printBuild(result)
   console.log(`wrote ${values.out}`)

@@ -44,3 +44,19 @@ export function exampleLabelIds(examples: readonly { text: string; label: string
     return id
   })
 }
+
+/** A learned row as an edit log stores it: the encoded row (row.ts) without its clamp count. */
+export interface StoredRow {
+  label: number
+  key: Int8Array
+  residual: Int8Array
+  residualScale: number
+}
+
+/**
+ * One entry of an edit log, in the log's order (`version` ascending). An add's id is its version; a forget
+ * names an added example ("17") or a built row ("base:12", a row of the memory of the training file alone).
+ * An add without a row is one that could not be carried over to another model (its label is not the new
+ * model's): it holds its id but is not served.
+ */
+export type EditOp = { version: number; op: 'add'; row?: StoredRow } | { version: number; op: 'forget'; target: MemoryRowId }

@@ -18,6 +18,29 @@ export const TuningPoint = z.object({
 })
 export type TuningPoint = z.infer<typeof TuningPoint>
 
+/** Inclusive [first, last] runs of integers, ascending and disjoint: a compact list of rows or ids. */
+const Ranges = z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]))
+
+/**
+ * A live edit log folded into this memory by `resmem build --edits` (src/memory/fold.ts has the layout):
+ * memory.bin holds the built rows not forgotten, in order, then the learned rows by id. The worker skips
+ * the log's entries up to `version`; ids stay what they were (`base:{row}` names a row of `base`, the memory
+ * of the training file alone; a folded edit keeps its id).
+ */
+export const FoldedEdits = z.object({
+  /** Last log version folded in. */
+  version: z.number().int().nonnegative(),
+  /** The edit log's epoch (a log created anew has another): the versions above are versions of that log. */
+  log: z.string().min(1),
+  /** The memory of the training file alone, whose rows `base:{row}` ids name. */
+  base: z.object({ rows: z.number().int().nonnegative(), sha256: sha256Hex }),
+  /** Built rows left out (forgotten), as [first, last] ranges. */
+  forgotten: Ranges,
+  /** Edit ids appended after the kept built rows, in this order, as [first, last] ranges. */
+  ids: Ranges,
+})
+export type FoldedEdits = z.infer<typeof FoldedEdits>
+
 export const Manifest = z.object({
   format: z.literal(MANIFEST_FORMAT),
   version: z.literal(MANIFEST_VERSION),
@@ -61,6 +84,7 @@ export const Manifest = z.object({
   }),
   metrics: z.record(z.string(), z.number()),
   data: z.object({ train: z.object({ file: z.string(), sha256: sha256Hex, rows: z.number().int() }) }),
+  edits: FoldedEdits.optional(),
   versions: z.record(z.string(), z.string()),
 })
 export type Manifest = z.infer<typeof Manifest>

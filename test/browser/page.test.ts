@@ -2,7 +2,9 @@
 // and the model; Debian's Chromium (through playwright-core, never a downloaded browser) classifies a spam
 // and a ham text in the page's Web Worker (WASM here: headless, no GPU) and at the edge, and both must agree
 // with the Node library. A reload must read the model from the Cache API, and a page on another origin must
-// be able to embed the classifier with <script type="module">, as the README shows.
+// be able to embed the classifier with <script type="module">, as the README shows. "Correct it" must teach
+// the edge memory (as the Node library's learn() does) and "Undo" forget it. The worker runs as a deployment
+// with an API_TOKEN and public model files would: the page sends the token typed in its field.
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -26,6 +28,7 @@ const BUNDLE = join(process.env.RESMEM_ARTIFACTS || 'artifacts', MODEL)
 const SCREENSHOT = join('test-output', 'browser', 'demo.png')
 const TOLERANCE = 1e-4
 const MODEL_FILE = '/v1/model/files/onnx/model.onnx'
+const TOKEN = 'rsm_demo_page_0123456789abcdef'
 
 /** Two texts per bundle, by the label the Node library gives them. */
 const TEXTS_BY_MODEL: Record<string, Record<string, string>> = {
@@ -39,6 +42,8 @@ const TEXTS_BY_MODEL: Record<string, Record<string, string>> = {
   },
 }
 const TEXTS = TEXTS_BY_MODEL[MODEL]
+/** A text to correct, per bundle: short, casual, answered with little support from the memory. */
+const TO_CORRECT: Record<string, string> = { spam: 'hi, are we still on for lunch tomorrow?', langid: 'ok merci' }
 const [FIRST, SECOND] = Object.keys(TEXTS ?? {})
 
 type Where = 'browser' | 'edge'
@@ -115,7 +120,7 @@ describe('demo page in Chromium', () => {
     }
     // `npm run build:worker` (wrangler's build step) stages the browser build too; this makes it current.
     await stageWeb(join(ASSETS_DIR, WEB_DIR))
-    const started = await startWorker({ MODEL })
+    const started = await startWorker({ MODEL, PUBLIC_MODEL_FILES: 'true' }, { secrets: { API_TOKEN: TOKEN } })
     worker = started.worker
     origin = started.url.origin
     node = await loadClassifier(BUNDLE)
@@ -136,6 +141,7 @@ describe('demo page in Chromium', () => {
 
   it(`classifies a ${FIRST} and a ${SECOND} text in the browser (WASM) and at the edge, as the Node library does`, async () => {
     await page.goto(`${origin}/`)
+    await page.fill('#token', TOKEN)
     await waitForModel(page)
     expect(await page.getAttribute('#runtime-device', 'data-device')).toBe('wasm')
     expect(await page.textContent('#runtime-knn')).toContain('SIMD')
@@ -162,6 +168,7 @@ describe('demo page in Chromium', () => {
   it('reads the model and the runtime from the Cache API on the second page load', async () => {
     requests.length = 0
     await page.reload()
+    await page.fill('#token', TOKEN)
     await waitForModel(page)
     expect(await page.getAttribute('#runtime-files', 'data-model-cached')).toBe('true')
     expect(requests.filter((u) => u.includes('/v1/model/files/') || u.includes('/web/ort/'))).toEqual([`${origin}/v1/model/files/manifest.json`])
@@ -172,6 +179,47 @@ describe('demo page in Chromium', () => {
     expectAgrees(await classifyInPage(page, 'browser', TEXTS[FIRST]), expected, `browser after reload, ${FIRST} text`)
     await mkdir(join('test-output', 'browser'), { recursive: true })
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    expect(pageErrors).toEqual([])
+  })
+
+  it('"Correct it" teaches the edge memory the right label and shows the new answer; "Undo" forgets it', async () => {
+    const text = TO_CORRECT[MODEL]
+    const before = await classifyInPage(page, 'edge', text)
+    const label = before.label === FIRST ? SECOND : FIRST
+    expect(await page.inputValue('#correct-label')).toBe(label)
+    const count = async () => Number((await page.getAttribute('#result', 'data-count')) ?? 0)
+
+    // Without the token the worker refuses, and the page says why.
+    await page.fill('#token', '')
+    await page.click('#correct-submit')
+    await page.waitForFunction(() => document.getElementById('correct-status')!.classList.contains('error'))
+    expect(await page.textContent('#correct-status')).toMatch(/bearer token/)
+
+    await page.fill('#token', TOKEN)
+    let n = await count()
+    await page.click('#correct-submit')
+    await page.waitForFunction((m) => Number(document.getElementById('result')!.dataset.count) > m && /^Learned/.test(document.getElementById('correct-status')!.textContent!), n)
+    const after = JSON.parse((await page.textContent('#raw'))!) as Classification
+    const id = await page.getAttribute('#correct', 'data-learned')
+    expect(id).toMatch(/^\d+$/)
+    expect(after.neighbors![0]).toMatchObject({ source: 'edit', id, label })
+    expect(await page.textContent('#neighbors tbody')).toContain(`edit ${id}`)
+    const score = (r: Classification) => r.scores.find((s) => s.label === label)!.score
+    expect(score(after)).toBeGreaterThan(score(before))
+    expect(await page.textContent('#correct-status')).toContain(`before: ${before.label}`)
+    // The answer the Node library gives once it has learned the same example.
+    const [nodeId] = await node.learn([{ text, label }])
+    const [expected] = await node.classify([text], { explain: true })
+    await node.forget([nodeId])
+    expectAgrees(after, expected, `edge after "Correct it"`)
+    await page.screenshot({ path: join('test-output', 'browser', 'correct.png'), fullPage: true })
+
+    expect(await page.isVisible('#undo')).toBe(true)
+    n = await count()
+    await page.click('#undo')
+    await page.waitForFunction((m) => Number(document.getElementById('result')!.dataset.count) > m && /^Forgot/.test(document.getElementById('correct-status')!.textContent!), n)
+    expect(JSON.parse((await page.textContent('#raw'))!)).toEqual(before)
+    expect(await page.isVisible('#undo')).toBe(false)
     expect(pageErrors).toEqual([])
   })
 

@@ -21,6 +21,8 @@ export interface StartOptions {
   assets?: string
   /** Open the V8 inspector on a free loopback port (worker.inspectorUrl). */
   inspector?: boolean
+  /** Folder for local storage (the edit log's Durable Object), kept across starts; default: none (in memory). */
+  persist?: string
 }
 
 export async function startWorker(vars: Record<string, string> = {}, options: StartOptions = {}): Promise<{ worker: StartedWorker; url: URL }> {
@@ -38,6 +40,8 @@ export async function startWorker(vars: Record<string, string> = {}, options: St
       server: { hostname: '127.0.0.1', port: 0 },
       inspector: options.inspector ? { hostname: '127.0.0.1', port: 0 } : false,
       watch: false,
+      // Tests never share the repo's .wrangler/state: storage lives in memory unless a test keeps it.
+      persist: options.persist ?? false,
       logLevel: 'warn',
     },
   })

@@ -7,3 +7,11 @@ declare module 'cloudflare:workers' {
 
 // workerd's byte stream whose writes wait for the reader (a global there, absent from lib.dom).
 declare class IdentityTransformStream extends TransformStream<Uint8Array, Uint8Array> {}
+
+// The parts of vitest-pool-workers' `cloudflare:test` module these tests use.
+declare module 'cloudflare:test' {
+  /** Resets every Durable Object instance (as an eviction would); their storage stays. */
+  export function abortAllDurableObjects(): Promise<void>
+  /** Runs `callback` inside the object behind `stub`. */
+  export function runInDurableObject<O, R>(stub: DurableObjectStub<O>, callback: (instance: O, state: DurableObjectState) => R | Promise<R>): Promise<R>
+}

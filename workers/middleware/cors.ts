@@ -21,7 +21,7 @@ export function apiCors(options: ApiCorsOptions): MiddlewareHandler {
       if (allowed === '*') return '*'
       return allowed?.includes(origin) ? origin : null
     },
-    allowMethods: ['GET', 'HEAD', 'POST'],
+    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
     allowHeaders: ['authorization', 'content-type'],
     // Browsers may read these from a cross-origin answer (CORS only exposes a few headers by default).
     exposeHeaders: ['retry-after', 'www-authenticate'],

@@ -2,6 +2,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../app-env.ts'
 import { invalidRequest } from '../errors.ts'
+import { background } from '../memory-sync.ts'
 import { jsonBody } from '../middleware/json-body.ts'
 import { Classification, ClassifyQuery, ClassifyRequest, ClassifyResults, errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
 
@@ -28,7 +29,7 @@ export const classifyRoute = createRoute({
     401: unauthorized,
     413: errorResponse('The body is over MAX_BODY_BYTES.'),
     415: errorResponse('The content type is not application/json.'),
-    503: errorResponse('The model could not be loaded; see Retry-After.'),
+    503: errorResponse('The model could not be loaded (`model_unavailable`), or the edit log could not be read (`memory_unavailable`); see Retry-After.'),
     500: internalError,
   },
 })
@@ -41,6 +42,8 @@ export function classifyRoutes() {
     const { maxBatch } = c.var.settings
     if (texts.length > maxBatch) throw invalidRequest([{ path: 'texts', message: `at most ${maxBatch} texts per request, got ${texts.length}` }])
     const model = await c.var.model()
+    // Edits written elsewhere since this isolate's copy: at most MEMORY_SYNC_MS old (memory-sync.ts).
+    await model.memory?.current(background(c))
     const results = await model.classify(texts, { explain: explain === '1' || explain === 'true', params: k === undefined ? undefined : { k: Number(k) } })
     return c.json(body.texts ? { results } : results[0], 200)
   })

@@ -1,6 +1,7 @@
 /**
  * The demo page: classify a text in this browser (createClassifier, a Web Worker) or on the edge
- * (POST /v1/classify on the worker serving the page), and show both answers the same way.
+ * (POST /v1/classify on the worker serving the page), and show both answers the same way. "Correct it" teaches
+ * the edge memory the right label (POST /v1/memory) and shows the edge's new answer; "Undo" forgets it.
  */
 import { createClassifier, type BrowserClassifier, type Classification, type DevicePreference, type LabelScore, type LoadProgress } from '../index.ts'
 
@@ -25,6 +26,16 @@ const submit = $<HTMLButtonElement>('classify')
 const status = $<HTMLParagraphElement>('status')
 const progress = $<HTMLProgressElement>('progress')
 const resultSection = $<HTMLElement>('result')
+const token = $<HTMLInputElement>('token')
+const correctForm = $<HTMLFormElement>('correct')
+const correctLabel = $<HTMLSelectElement>('correct-label')
+const correctSubmit = $<HTMLButtonElement>('correct-submit')
+const undoButton = $<HTMLButtonElement>('undo')
+const correctStatus = $<HTMLParagraphElement>('correct-status')
+
+/** The text of the result on show, and the example learned from it (for Undo). */
+let shown: { text: string; result: Classification } | undefined
+let learned: { id: string; text: string; label: string } | undefined
 
 let classifier: Promise<BrowserClassifier> | undefined
 
@@ -82,11 +93,22 @@ function browserClassifier(): Promise<BrowserClassifier> {
   return classifier
 }
 
-async function classifyAtEdge(input: string): Promise<Classification> {
-  const res = await fetch('/v1/classify?explain=1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: input }) })
-  const body = (await res.json()) as Classification | { error: { message: string } }
-  if (!res.ok || 'error' in body) throw new Error('error' in body ? body.error.message : `HTTP ${res.status}`)
-  return body
+/** JSON headers, with the API token when one is typed (the worker asks for it when its API_TOKEN is set). */
+function apiHeaders(): Record<string, string> {
+  const value = token.value.trim()
+  return value ? { 'content-type': 'application/json', authorization: `Bearer ${value}` } : { 'content-type': 'application/json' }
+}
+
+/** An API call's JSON body, or an Error with the worker's message. */
+async function api<T>(path: string, init: RequestInit): Promise<T> {
+  const res = await fetch(path, { ...init, headers: apiHeaders() })
+  const body = (await res.json().catch(() => ({}))) as T | { error?: { message: string } }
+  if (!res.ok) throw new Error((body as { error?: { message: string } }).error?.message ?? `HTTP ${res.status}`)
+  return body as T
+}
+
+function classifyAtEdge(input: string): Promise<Classification> {
+  return api<Classification>('/v1/classify?explain=1', { method: 'POST', body: JSON.stringify({ text: input }) })
 }
 
 function fillScores(tableId: string, scores: LabelScore[]): void {
@@ -115,7 +137,8 @@ function fillScores(tableId: string, scores: LabelScore[]): void {
 
 let rendered = 0
 
-function render(result: Classification, where: Where, elapsed: number): void {
+function render(text: string, result: Classification, where: Where, elapsed: number): void {
+  shown = { text, result }
   $('result-body').hidden = false
   resultSection.dataset.where = where
   resultSection.dataset.count = String(++rendered)
@@ -142,6 +165,71 @@ function render(result: Classification, where: Where, elapsed: number): void {
   $('neighbors').querySelector('tbody')!.replaceChildren(...rows)
   $('raw').textContent = JSON.stringify(result, null, 2)
   $(`latency-${where}`).textContent = ms(elapsed)
+  // The labels to correct to; the likely correction (another label than the answer) first.
+  const labels = result.scores.map((s) => s.label).sort()
+  if (correctLabel.dataset.labels !== labels.join('\n')) {
+    correctLabel.replaceChildren(...labels.map((label) => Object.assign(document.createElement('option'), { value: label, textContent: label })))
+    correctLabel.dataset.labels = labels.join('\n')
+  }
+  if (learned?.text !== text) {
+    correctLabel.value = labels.find((l) => l !== result.label) ?? labels[0]
+    undoButton.hidden = true
+    correctStatus.textContent = ''
+  }
+}
+
+function setCorrectStatus(message: string, isError = false): void {
+  correctStatus.textContent = message
+  correctStatus.classList.toggle('error', isError)
+}
+
+const verdict = (r: Classification) => `${r.label} (${pct(r.score)})`
+
+/** Classifies `text` on the edge again and shows it; returns the answer. */
+async function showEdge(text: string): Promise<Classification> {
+  const t0 = performance.now()
+  const result = await classifyAtEdge(text)
+  render(text, result, 'edge', performance.now() - t0)
+  return result
+}
+
+/** "Correct it": POST /v1/memory with the chosen label, then the edge's new answer. */
+async function correct(): Promise<void> {
+  if (!shown) return
+  const { text, result: before } = shown
+  const label = correctLabel.value
+  correctSubmit.disabled = true
+  setCorrectStatus('Teaching the edge memory…')
+  try {
+    const { ids } = await api<{ ids: string[] }>('/v1/memory', { method: 'POST', body: JSON.stringify({ examples: [{ text, label }] }) })
+    learned = { id: ids[0], text, label }
+    correctForm.dataset.learned = ids[0]
+    const after = await showEdge(text)
+    undoButton.hidden = false
+    setCorrectStatus(`Learned this text as “${label}” (example ${ids[0]}). The edge now answers ${verdict(after)}; before: ${verdict(before)}.`)
+  } catch (err) {
+    setCorrectStatus(`Could not correct it: ${(err as Error).message}`, true)
+  } finally {
+    correctSubmit.disabled = false
+  }
+}
+
+/** "Undo": DELETE /v1/memory/{id}, then the edge's answer without it. */
+async function undo(): Promise<void> {
+  if (!learned) return
+  const { id, text } = learned
+  undoButton.disabled = true
+  try {
+    await api(`/v1/memory/${encodeURIComponent(id)}`, { method: 'DELETE' })
+    learned = undefined
+    delete correctForm.dataset.learned
+    const after = await showEdge(text)
+    setCorrectStatus(`Forgot example ${id}. The edge answers ${verdict(after)} again.`)
+  } catch (err) {
+    setCorrectStatus(`Could not undo: ${(err as Error).message}`, true)
+  } finally {
+    undoButton.disabled = false
+  }
 }
 
 async function run(): Promise<void> {
@@ -167,7 +255,7 @@ async function run(): Promise<void> {
       result = await classifyAtEdge(input)
       elapsed = performance.now() - t0
     }
-    render(result, where, elapsed)
+    render(input, result, where, elapsed)
   } catch (err) {
     setStatus(`${where === 'browser' ? 'In-browser' : 'Edge'} classification failed: ${(err as Error).message}`, true)
   } finally {
@@ -180,6 +268,11 @@ form.addEventListener('submit', (event) => {
   event.preventDefault()
   void run()
 })
+correctForm.addEventListener('submit', (event) => {
+  event.preventDefault()
+  void correct()
+})
+undoButton.addEventListener('click', () => void undo())
 text.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
     event.preventDefault()

@@ -5,11 +5,10 @@
  */
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createReferenceIndex, createWasmIndex, type KnnIndex } from '../../../src/knn/index.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit } from '../../../src/memory/segments/index.ts'
 import type { EncodedRow } from '../../../src/memory/row.ts'
 import { MemorySearch } from '../../../src/resmem/search.ts'
-import { loadKernels, type Kernels } from '../../knn/kernels.ts'
+import { indexFactories, loadKernels, type Kernels } from '../../knn/kernels.ts'
 import { LABELS, drawExamples, encode, memoryFromRows, memoryOf, rowOf } from './fixtures.ts'
 
 let kernels: Kernels
@@ -17,11 +16,7 @@ beforeAll(async () => {
   kernels = await loadKernels()
 })
 
-type Factory = (keys: Int8Array, rows: number, dim: number) => KnnIndex
-const factories: Record<string, () => Factory> = {
-  simd: () => (keys, rows, dim) => createWasmIndex(kernels.simd, keys, rows, dim, 'simd'),
-  reference: () => createReferenceIndex,
-}
+const factories = indexFactories(() => kernels)
 
 type Op = { kind: 'add'; count: number } | { kind: 'forgetEdit'; pick: number } | { kind: 'forgetBuilt'; pick: number }
 
@@ -46,7 +41,7 @@ describe('segmented memory == offline rebuild, for any sequence of learns and fo
           fc.array(op, { maxLength: 12 }),
           fc.integer(),
           async (builtRows, dim, distinct, T, ops, seed) => {
-            const createIndex = factories[kernel]()
+            const createIndex = factories[kernel as keyof typeof factories]
             // Built and learned examples share directions, so learned rows tie with built ones.
             const pool = drawExamples(builtRows + 80, dim, distinct, seed)
             const memory = memoryOf(pool.slice(0, Math.max(builtRows, 1)), dim, T)

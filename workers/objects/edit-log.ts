@@ -1,0 +1,324 @@
+/**
+ * EditLog: the edit log of one served memory, a Durable Object with SQLite storage. One object per model
+ * fingerprint and base memory (idFromName(logName(...))): what it holds are rows encoded by that model at that
+ * memory's key scale and T, so keys of two models never meet in one log.
+ *
+ * The log is append-only: each entry has a version (its SQLite rowid, 1, 2, ...); an add's version is the
+ * id of the example it learned, a forget names an added example ("17") or a built row ("base:12"). Writes run
+ * in one synchronous transaction each (transactionSync) and answer the new version: the object is the one
+ * writer, so the version it hands out is the order of truth. An acknowledged write is committed to SQLite
+ * before the RPC answers (Durable Objects' output gate), so it survives eviction and restarts.
+ *
+ * Model changes: the log of a newly served model starts in state "importing" with its predecessor's log
+ * named; the worker re-embeds the predecessor's entries in batches (importBatch, resumable: a cursor with
+ * compare-and-set) and the log serves only once complete (finishImport). The predecessor is sealed first, so
+ * it acknowledges no write that the import could miss.
+ *
+ * The object named `lineage:{MODEL}` plays one more role: it records which logs served that bundle name, in
+ * order (succeed), so a new deployment finds the log it continues.
+ */
+import { DurableObject } from 'cloudflare:workers'
+
+/** What a log's rows were encoded for; the worker that opens a log states it. */
+export interface LogModel {
+  /** SHA-256 of the ONNX model that embedded the rows. */
+  model: string
+  /** SHA-256 of the memory of the training file alone, whose rows `base:{row}` names (sets key scale and T). */
+  base: string
+  /** SHA-256 of the training file (a base row of two builds of one file is the same example). */
+  train: string
+  labels: string[]
+  dim: number
+  keyScale: number
+  temperature: number
+}
+
+export type LogState = 'ready' | 'importing'
+
+export interface LogStatus {
+  /** Random id given when the log was created: versions are versions of this log. */
+  epoch: string
+  /** Last version written (0: empty). */
+  version: number
+  state: LogState
+  /** Learned examples held (adds not forgotten). */
+  live: number
+  model: LogModel
+  /** The log this one continues (imported while state is "importing"). */
+  predecessor?: string
+  /** The log that continues this one: it takes no more writes. */
+  successor?: string
+  /** Import progress: the predecessor's last version carried over. */
+  cursor: number
+}
+
+/** One log entry. Rows (key, residual) only where asked for; text only where asked for. */
+export interface LogEntry {
+  version: number
+  op: 'add' | 'forget'
+  /** forget: "17" or "base:12". */
+  target?: string
+  text?: string
+  label?: string
+  truncated?: boolean
+  key?: Int8Array
+  residual?: Int8Array
+  residualScale?: number
+  /** SHA-256 of the model that encoded the row. */
+  model: string
+  /** Fingerprint of the bearer token that wrote it (never the token). */
+  token: string
+  /** ms since the epoch. */
+  at: number
+  /** Why an entry carried over from another model is not served (its row is then absent). */
+  note?: string
+}
+
+export interface NewEdit {
+  text: string
+  label: string
+  truncated: boolean
+  key: Int8Array
+  residual: Int8Array
+  residualScale: number
+}
+
+export type Refusal = { ok: false; code: 'full' | 'importing' | 'sealed' | 'not_found' | 'stale_cursor' | 'wrong_model'; message: string; status: LogStatus }
+export type AddResult = { ok: true; ids: number[]; version: number } | Refusal
+export type ForgetResult = { ok: true; version: number } | Refusal
+
+/** The object name of a served memory's log. */
+export function logName(model: string, base: string): string {
+  return `log:${model}:${base}`
+}
+
+export const lineageName = (bundle: string) => `lineage:${bundle}`
+
+type Row = Record<string, SqlStorageValue>
+
+/** About the most bytes one read answers (Durable Object RPC messages are limited to 32 MiB). */
+const PAGE_BYTES = 8 << 20
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS entries (
+     version INTEGER PRIMARY KEY,
+     op TEXT NOT NULL CHECK (op IN ('add', 'forget')),
+     target TEXT,
+     text TEXT,
+     label TEXT,
+     truncated INTEGER,
+     key BLOB,
+     residual BLOB,
+     residual_scale REAL,
+     model TEXT NOT NULL,
+     token TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     note TEXT
+   )`,
+  // A row is forgotten once: a second forget of it is refused by the index, whatever races the callers run.
+  `CREATE UNIQUE INDEX IF NOT EXISTS forgets ON entries (target) WHERE op = 'forget'`,
+  `CREATE TABLE IF NOT EXISTS lineage (seq INTEGER PRIMARY KEY, log TEXT NOT NULL UNIQUE, predecessor TEXT, at INTEGER NOT NULL)`,
+]
+
+const bytes = (value: SqlStorageValue | undefined): Int8Array | undefined => (value instanceof ArrayBuffer ? new Int8Array(value) : undefined)
+
+export class EditLog extends DurableObject<unknown> {
+  private status: LogStatus | undefined
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env)
+    // Before the first call: the schema exists and the status is read once (later writes keep it current).
+    void ctx.blockConcurrencyWhile(async () => {
+      for (const statement of SCHEMA) ctx.storage.sql.exec(statement)
+      const row = ctx.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'status'`).toArray()[0]
+      this.status = row ? (JSON.parse(row.value) as LogStatus) : undefined
+    })
+  }
+
+  private get sql(): SqlStorage {
+    return this.ctx.storage.sql
+  }
+
+  private save(status: LogStatus): void {
+    this.sql.exec(`INSERT INTO meta (key, value) VALUES ('status', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, JSON.stringify(status))
+  }
+
+  /** Applies `change` to a copy of the status inside a transaction; the copy replaces the status once committed. */
+  private write<T>(change: (next: LogStatus) => T): T {
+    const next = structuredClone(this.required())
+    const out = this.ctx.storage.transactionSync(() => {
+      const result = change(next)
+      this.save(next)
+      return result
+    })
+    this.status = next
+    return out
+  }
+
+  private required(): LogStatus {
+    if (!this.status) throw new Error('edit log not opened: call open() first')
+    return this.status
+  }
+
+  private refuse(code: Refusal['code'], message: string): Refusal {
+    return { ok: false, code, message, status: this.required() }
+  }
+
+  /**
+   * Creates the log on first use (state "ready", or "importing" when it continues `predecessor`); later calls
+   * answer its status. A log is never reused for rows of another model or base memory.
+   */
+  open(model: LogModel, predecessor?: string): LogStatus | Refusal {
+    if (!this.status) {
+      const status: LogStatus = { epoch: crypto.randomUUID(), version: 0, state: predecessor ? 'importing' : 'ready', live: 0, model, cursor: 0, ...(predecessor ? { predecessor } : {}) }
+      this.ctx.storage.transactionSync(() => this.save(status))
+      this.status = status
+    }
+    if (this.status.model.model !== model.model || this.status.model.base !== model.base) {
+      return this.refuse('wrong_model', `this log holds rows of model ${this.status.model.model.slice(0, 12)}… / memory ${this.status.model.base.slice(0, 12)}…, not of ${model.model.slice(0, 12)}… / ${model.base.slice(0, 12)}…`)
+    }
+    return this.status
+  }
+
+  getStatus(): LogStatus | undefined {
+    return this.status
+  }
+
+  /** Learns examples: one entry each, in one transaction. Refused whole when the log is full, sealed or importing. */
+  add(edits: NewEdit[], options: { maxEdits: number; token: string }): AddResult {
+    const status = this.required()
+    if (status.state === 'importing') return this.refuse('importing', `the edits of the previous model are being re-embedded (${status.cursor} of its entries done); try again shortly`)
+    if (status.successor) return this.refuse('sealed', `a newer deployment (log ${status.successor}) continues this memory's edits; this one takes no more writes`)
+    if (status.live + edits.length > options.maxEdits) {
+      return this.refuse('full', `the memory holds ${status.live} learned examples and MAX_MEMORY_EDITS is ${options.maxEdits}: ${edits.length} more do not fit (forget some, or fold them into a build with \`resmem build --edits\`)`)
+    }
+    const at = Date.now()
+    return this.write((next) => {
+      const ids: number[] = []
+      for (const e of edits) {
+        const version = ++next.version
+        this.sql.exec(
+          `INSERT INTO entries (version, op, text, label, truncated, key, residual, residual_scale, model, token, at) VALUES (?, 'add', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          version, e.text, e.label, e.truncated ? 1 : 0, new Uint8Array(e.key.buffer, e.key.byteOffset, e.key.byteLength), new Uint8Array(e.residual.buffer, e.residual.byteOffset, e.residual.byteLength), e.residualScale, next.model.model, options.token, at,
+        )
+        ids.push(version)
+      }
+      next.live += edits.length
+      return { ok: true as const, ids, version: next.version }
+    })
+  }
+
+  /** Forgets an added example ("17") or hides a built row ("base:12"; the worker checks the row exists). */
+  forget(target: string, options: { token: string }): ForgetResult {
+    const status = this.required()
+    if (status.state === 'importing') return this.refuse('importing', `the edits of the previous model are being re-embedded (${status.cursor} of its entries done); try again shortly`)
+    if (status.successor) return this.refuse('sealed', `a newer deployment (log ${status.successor}) continues this memory's edits; this one takes no more writes`)
+    const edit = /^\d+$/.test(target)
+    if (edit && this.sql.exec(`SELECT 1 AS found FROM entries WHERE version = ? AND op = 'add'`, Number(target)).toArray().length === 0) return this.refuse('not_found', `${target} is not an example learned by this memory`)
+    if (this.sql.exec(`SELECT 1 AS found FROM entries WHERE op = 'forget' AND target = ?`, target).toArray().length > 0) return this.refuse('not_found', `${target} is already forgotten`)
+    return this.write((next) => {
+      const version = ++next.version
+      this.sql.exec(`INSERT INTO entries (version, op, target, model, token, at) VALUES (?, 'forget', ?, ?, ?, ?)`, version, target, next.model.model, options.token, Date.now())
+      if (edit) next.live--
+      return { ok: true as const, version }
+    })
+  }
+
+  /**
+   * Entries after `after`, in version order, at most `limit`. `rows`: with key and residual (what a replica
+   * needs); `text`: with text and label (what a person or a re-embedding needs). While importing, a log lists
+   * nothing: what it holds is not complete yet.
+   */
+  read(after: number, limit: number, include: { rows?: boolean; text?: boolean } = {}): { status: LogStatus; entries: LogEntry[]; more: boolean } {
+    const status = this.required()
+    if (status.state === 'importing') return { status, entries: [], more: false }
+    const entries = this.select(after, limit, include)
+    return { status, entries, more: entries.length > 0 && entries[entries.length - 1].version < status.version }
+  }
+
+  private select(after: number, limit: number, include: { rows?: boolean; text?: boolean }): LogEntry[] {
+    const columns = ['version', 'op', 'target', 'label', 'truncated', 'model', 'token', 'at', 'note', ...(include.rows ? ['key', 'residual', 'residual_scale'] : []), ...(include.text ? ['text'] : [])]
+    const cursor = this.sql.exec<Row>(`SELECT ${columns.join(', ')} FROM entries WHERE version > ? ORDER BY version LIMIT ?`, after, Math.max(0, Math.floor(limit)))
+    // A page stops past PAGE_BYTES of text and rows (texts may be up to a request body each): RPC answers stay small.
+    const rows: Row[] = []
+    let size = 0
+    for (const r of cursor) {
+      rows.push(r)
+      size += (typeof r.text === 'string' ? r.text.length * 3 : 0) + (r.key instanceof ArrayBuffer ? r.key.byteLength : 0) + 200
+      if (size > PAGE_BYTES) break
+    }
+    return rows.map((r) => {
+      const e: LogEntry = { version: r.version as number, op: r.op as LogEntry['op'], model: r.model as string, token: r.token as string, at: r.at as number }
+      if (r.target !== null) e.target = r.target as string
+      if (r.label !== null) e.label = r.label as string
+      if (r.truncated !== null) e.truncated = r.truncated === 1
+      if (r.note !== null) e.note = r.note as string
+      if (include.text && r.text !== null) e.text = r.text as string
+      if (include.rows && r.key !== null) {
+        e.key = bytes(r.key)
+        e.residual = bytes(r.residual)
+        e.residualScale = r.residual_scale as number
+      }
+      return e
+    })
+  }
+
+  /** Takes no more writes: `successor` (a newer model's log) continues it. Reads go on. */
+  seal(successor: string): LogStatus {
+    const status = this.required()
+    if (status.successor === undefined) this.write((next) => void (next.successor = successor))
+    return this.required()
+  }
+
+  /**
+   * Entries of the predecessor's log, re-encoded for this one, carried over under their own versions.
+   * Compare-and-set on the cursor: a batch meant for another cursor (a second isolate got there first) is refused.
+   */
+  importBatch(cursor: number, entries: LogEntry[], nextCursor: number): { ok: true; status: LogStatus } | Refusal {
+    const status = this.required()
+    if (status.state !== 'importing' || status.cursor !== cursor) return this.refuse('stale_cursor', `the import is at ${status.cursor} (${status.state}), not ${cursor}`)
+    this.write((next) => {
+      for (const e of entries) {
+        if (e.version <= next.version) throw new RangeError(`imported entry ${e.version} is not after version ${next.version}`)
+        this.sql.exec(
+          `INSERT INTO entries (version, op, target, text, label, truncated, key, residual, residual_scale, model, token, at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          e.version, e.op, e.target ?? null, e.text ?? null, e.label ?? null, e.truncated === undefined ? null : e.truncated ? 1 : 0,
+          e.key ? new Uint8Array(e.key.buffer, e.key.byteOffset, e.key.byteLength) : null,
+          e.residual ? new Uint8Array(e.residual.buffer, e.residual.byteOffset, e.residual.byteLength) : null,
+          e.residualScale ?? null, e.model, e.token, e.at, e.note ?? null,
+        )
+        next.version = e.version
+        if (e.op === 'add') next.live++
+        else if (e.target && /^\d+$/.test(e.target)) next.live--
+      }
+      next.cursor = nextCursor
+    })
+    return { ok: true, status: this.required() }
+  }
+
+  /** The import is complete at `cursor` (the sealed predecessor has nothing after it): the log serves. */
+  finishImport(cursor: number): { ok: true; status: LogStatus } | Refusal {
+    const status = this.required()
+    if (status.state === 'ready') return { ok: true, status }
+    if (status.cursor !== cursor) return this.refuse('stale_cursor', `the import is at ${status.cursor}, not ${cursor}`)
+    this.write((next) => {
+      next.state = 'ready'
+      // Versions continue after the predecessor's, so ids stay unique across models.
+      next.version = Math.max(next.version, cursor)
+    })
+    return { ok: true, status: this.required() }
+  }
+
+  /**
+   * Lineage role (the object `lineage:{MODEL}`): records that `log` serves the bundle now and answers the
+   * log it continues (the one recorded before it), or none for the first. Asking again answers the same.
+   */
+  succeed(log: string): { predecessor?: string } {
+    const known = this.sql.exec<{ predecessor: string | null }>(`SELECT predecessor FROM lineage WHERE log = ?`, log).toArray()[0]
+    if (known) return known.predecessor ? { predecessor: known.predecessor } : {}
+    const last = this.sql.exec<{ log: string }>(`SELECT log FROM lineage ORDER BY seq DESC LIMIT 1`).toArray()[0]
+    this.ctx.storage.transactionSync(() => this.sql.exec(`INSERT INTO lineage (log, predecessor, at) VALUES (?, ?, ?)`, log, last?.log ?? null, Date.now()))
+    return last ? { predecessor: last.log } : {}
+  }
+}
