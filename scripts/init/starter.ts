@@ -71,6 +71,16 @@ directory = "${BUNDLES_DIR}"
 binding = "ASSETS"
 run_worker_first = true
 
+# Learning and forgetting at the edge (POST/DELETE /v1/memory, which need API_TOKEN): each served memory's
+# edit log lives in a Durable Object with SQLite storage.
+[[durable_objects.bindings]]
+name = "EDIT_LOG"
+class_name = "EditLog"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["EditLog"]
+
 [vars]
 # The bundle folder under ${BUNDLES_DIR}/ to serve.
 MODEL = "${BUNDLE_NAME}"
@@ -80,12 +90,14 @@ MODEL = "${BUNDLE_NAME}"
 `
 }
 
-const INDEX_TS = `// The ResMem API over the bundle in ${BUNDLES_DIR}/$MODEL: POST /v1/classify, GET /v1/model, GET /healthz,
-// GET /openapi.json. To serve it inside a Hono app of your own instead:
+const INDEX_TS = `// The ResMem API over the bundle in ${BUNDLES_DIR}/$MODEL: POST /v1/classify, /v1/memory (learn, forget),
+// GET /v1/model, GET /healthz, GET /openapi.json. To serve it inside a Hono app of your own instead:
 //   app.route('/ml', resmemRoutes())   (import { resmemRoutes } from 'resmem-edge/workers')
 import { createApp } from 'resmem-edge/workers'
 
 export default createApp()
+// The edit log's Durable Object class (wrangler.toml binds it as EDIT_LOG).
+export { EditLog } from 'resmem-edge/workers'
 `
 
 function readme({ name }: StarterOptions): string {
