@@ -23,6 +23,8 @@ export interface ClassifierOptions {
    * hold exactly its rows, with its row numbers as their orders.
    */
   builtSegments?: readonly Segment[]
+  /** Drop the model bytes once the session exists (`classifier.bundle.model` is then empty). */
+  releaseModelBytes?: boolean
 }
 
 export interface ClassifyOptions {
@@ -65,14 +67,16 @@ export class ResMemClassifier {
     this.params = { k, sigma, temperature }
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 16))
     const { memory } = bundle
-    this.fold = new FoldMap(memory.rows, bundle.manifest.edits)
+    // Served from other segments (shards), the bundle may hold none of the rows: the manifest counts them.
+    const builtRows = options.builtSegments ? bundle.manifest.memory.rows : memory.rows
+    this.fold = new FoldMap(builtRows, bundle.manifest.edits)
     const { createIndex } = options
     const built = options.builtSegments ?? [
-      builtSegment(memory, { index: memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined }),
+      builtSegment(memory, { index: bundle.index ?? (memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined) }),
     ]
     this.edits =
       memory.keys.dtype === 'int8'
-        ? new EditOverlay({ dim: memory.dim, classes: this.labels.length, keyScale: memory.keys.scale, builtRows: memory.rows, createIndex })
+        ? new EditOverlay({ dim: memory.dim, classes: this.labels.length, keyScale: memory.keys.scale, builtRows, createIndex })
         : undefined
     this.memory = new SegmentedMemory(this.edits ? [...built, this.edits] : built, memory.dim)
     this.search = new MemorySearch(this.memory)
@@ -81,7 +85,9 @@ export class ResMemClassifier {
   static async create(bundle: Bundle, options: ClassifierOptions): Promise<ResMemClassifier> {
     const tokenizer = new TextTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest.model.maxLength)
     const model = await ModelRunner.create(options.ort, bundle.model, options.sessionOptions)
-    return new ResMemClassifier(bundle, tokenizer, model, options)
+    // The session holds its own copy of the graph: the bytes are dead weight in a 128 MB isolate.
+    const kept = options.releaseModelBytes ? { ...bundle, model: new Uint8Array(0) } : bundle
+    return new ResMemClassifier(kept, tokenizer, model, options)
   }
 
   /** Logits and embeddings for many texts, in batches. */

@@ -11,7 +11,7 @@ import type { Classification } from '../src/types.ts'
 import type { FileSource } from '../src/bundle/source.ts'
 import { assetsSource } from './assets.ts'
 import type { Bindings, Settings } from './env.ts'
-import { KNN_KERNEL, simdIndex } from './knn.ts'
+import { KNN_KERNEL, simdIndex, simdKeyIndex } from './knn.ts'
 import { MemorySync } from './memory-sync.ts'
 import { ORT_VERSION, workerdOrt } from './ort.ts'
 
@@ -49,8 +49,8 @@ export const ORT_BATCH = 4
 /** Loads a bundle from `source` and runs it with onnxruntime-web; its edits live in env.EDIT_LOG. */
 export async function loadServedModel(source: FileSource, env: Bindings, settings: Settings): Promise<ServedModel> {
   const started = Date.now()
-  const bundle = await loadBundle(source)
-  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH })
+  const bundle = await loadBundle(source, { keyIndex: simdKeyIndex })
+  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, releaseModelBytes: true })
   const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn: KNN_KERNEL, loadMs: Date.now() - started }
   const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs }) : undefined
   return {

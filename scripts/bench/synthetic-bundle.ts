@@ -10,10 +10,10 @@
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { BUNDLE_FILES } from '../../src/bundle/load.ts'
-import { sha256Hex } from '../../src/memory/checksum.ts'
 import { buildMemory } from '../../src/memory/build.ts'
-import { memoryByteLength, readMemory, writeMemory } from '../../src/memory/format.ts'
+import { memoryByteLength, readMemory } from '../../src/memory/format.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
+import { memoryParts, writeMemoryParts } from '../../src/memory/parts.ts'
 import { MAX_ASSET_BYTES, stageAssets } from '../../workers/scripts/build.ts'
 
 /** mulberry32, then Box-Muller for normals. */
@@ -34,14 +34,17 @@ export interface SyntheticBundle {
   dir: string
   rows: number
   dim: number
+  /** The memory as one file (its parts together). */
   memoryBytes: number
+  /** Files it is written in (one memory.bin when it fits one part). */
+  parts: number
 }
 
 /** Writes `to/` as a copy of the bundle in `from/` with a synthetic memory of `rows` rows. */
-export async function writeSyntheticBundle(from: string, to: string, rows: number, seed = 7): Promise<SyntheticBundle> {
+export async function writeSyntheticBundle(from: string, to: string, rows: number, seed = 7, maxPartBytes?: number): Promise<SyntheticBundle> {
   const manifest = parseManifest(await readFile(join(from, 'manifest.json')))
   // A plain Uint8Array: readMemory copies sections with .slice(), which on a Node Buffer is a view, not a copy.
-  const original = await readMemory(new Uint8Array(await readFile(join(from, manifest.memory.file))))
+  const original = await readMemory(new Uint8Array(await readFile(join(from, memoryParts(manifest.memory)[0].file))))
   const { dim, labels } = original
   const next = gaussian(seed)
   const embeddings = new Float32Array(rows * dim)
@@ -54,14 +57,14 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
     { rows, dim, embeddings, logits, labels: rowLabels },
     { labels, temperature: manifest.resmem.temperature, modelFingerprint: original.modelFingerprint, dtype: 'int8' },
   )
-  const bytes = await writeMemory(memory)
+  const written = await writeMemoryParts(memory, maxPartBytes)
 
   await rm(to, { recursive: true, force: true })
   for (const file of [...BUNDLE_FILES.filter((f) => f !== 'manifest.json'), manifest.model.file]) {
     await mkdir(dirname(join(to, file)), { recursive: true })
     await copyFile(join(from, file), join(to, file))
   }
-  await writeFile(join(to, manifest.memory.file), bytes)
+  for (const [file, bytes] of Object.entries(written.files)) await writeFile(join(to, file), bytes)
   const scales = memory.residuals.dtype === 'int8' ? memory.residuals.scales : new Float32Array([0])
   const name = basename(to)
   const updated = {
@@ -69,8 +72,7 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
     name,
     memory: {
       ...manifest.memory,
-      sha256: await sha256Hex(bytes),
-      bytes: bytes.length,
+      ...written.manifest,
       rows,
       quantization: {
         ...manifest.memory.quantization,
@@ -80,7 +82,7 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
     },
   }
   await writeFile(join(to, 'manifest.json'), JSON.stringify(parseManifest(updated), null, 2) + '\n')
-  return { name, dir: to, rows, dim, memoryBytes: bytes.length }
+  return { name, dir: to, rows, dim, memoryBytes: written.manifest.bytes, parts: written.manifest.parts?.length ?? 1 }
 }
 
 /** The most rows (a multiple of 1000) whose memory.bin stays within the Workers Static Assets file limit. */
@@ -123,7 +125,7 @@ export async function prepareBenchAssets(artifactsDir: string, model: string, wo
   }
   // A copy of the real bundle, so this assets folder holds exactly the two bundles measured.
   await rm(join(artifacts, model), { recursive: true, force: true })
-  for (const file of [...BUNDLE_FILES, manifest.model.file, manifest.memory.file]) {
+  for (const file of [...BUNDLE_FILES, manifest.model.file, ...memoryParts(manifest.memory).map((p) => p.file)]) {
     await mkdir(dirname(join(artifacts, model, file)), { recursive: true })
     await copyFile(join(realDir, file), join(artifacts, model, file))
   }
