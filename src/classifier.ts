@@ -3,6 +3,7 @@ import type { KnnIndex } from './knn/index.ts'
 import { MemoryEditError, exampleLabelIds, formatRowId, parseRowId, type EditOp, type MemoryRowId } from './memory/edits.ts'
 import { FoldMap } from './memory/fold.ts'
 import { replayEdits } from './memory/replay.ts'
+import { projectKey, type KeyProjection } from './memory/projection.ts'
 import { encodeRow, type EncodedRow } from './memory/row.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
@@ -113,7 +114,7 @@ export class ResMemClassifier {
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
-        const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
+        const embedding = this.keyOf(out.embedding.subarray(b * out.dim, (b + 1) * out.dim))
         results.push(this.toResult(await this.decide(logits, embedding, params), truncated[results.length], options.explain ?? false))
       }
     }
@@ -133,7 +134,7 @@ export class ResMemClassifier {
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
-        const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
+        const embedding = this.keyOf(out.embedding.subarray(b * out.dim, (b + 1) * out.dim))
         const i = rows.length
         rows.push({ ...encodeRow(embedding, logits, labelIds[i], this.params.temperature, overlay.keyScale), truncated: truncated[i] })
       }
@@ -195,6 +196,12 @@ export class ResMemClassifier {
   resetEdits(): void {
     this.edits?.clear()
     this.memory.forgotten.clear()
+  }
+
+  /** What the memory is keyed on: the embedding, or its projection (`resmem build --key-dim`). */
+  private keyOf(embedding: Float32Array): Float32Array {
+    const projection: KeyProjection | undefined = this.bundle.projection
+    return projection ? projectKey(projection, embedding) : embedding
   }
 
   private requireEdits(): EditOverlay {

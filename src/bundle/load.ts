@@ -1,6 +1,7 @@
 import type { FillableIndexFactory, KnnIndex } from '../knn/types.ts'
 import { sha256Hex } from '../memory/checksum.ts'
 import type { ResidualMemory } from '../memory/format.ts'
+import { readProjection, type KeyProjection } from '../memory/projection.ts'
 import { parseManifest, type Manifest } from '../memory/manifest.ts'
 import { parseModelConfig, type ModelConfig } from '../model/config.ts'
 import { readMemoryRows } from './memory-parts.ts'
@@ -17,6 +18,8 @@ export interface Bundle {
   memory: ResidualMemory
   /** The k-NN index over memory's int8 keys, when `keyIndex` built it (its memory holds the keys). */
   index?: KnnIndex
+  /** Maps the model's embedding to a key (`resmem build --key-dim`); keys are the embedding itself without it. */
+  projection?: KeyProjection
 }
 
 export interface LoadBundleOptions {
@@ -96,11 +99,29 @@ export async function loadBundle(source: FileSource, options: LoadBundleOptions 
   if (memory.modelFingerprint !== modelHash) {
     throw new ArtifactError('model_mismatch', `${manifest.memory.file}: built for model ${memory.modelFingerprint.slice(0, 12)}…, this model is ${modelHash.slice(0, 12)}…`)
   }
-  if (memory.dim !== manifest.model.embedding.dim) {
-    throw new ArtifactError('dimension_mismatch', `${manifest.memory.file}: keys have ${memory.dim} dimensions, the model's embedding has ${manifest.model.embedding.dim}`)
+  const projection = await loadProjection(source, manifest)
+  const keyDim = projection ? projection.to : manifest.model.embedding.dim
+  if (projection && projection.from !== manifest.model.embedding.dim) {
+    throw new ArtifactError('dimension_mismatch', `${manifest.memory.projection!.file}: projects ${projection.from} dimensions, the model's embedding has ${manifest.model.embedding.dim}`)
+  }
+  if (memory.dim !== keyDim || manifest.memory.dim !== keyDim) {
+    throw new ArtifactError('dimension_mismatch', `${manifest.memory.file}: keys have ${memory.dim} dimensions, the model's embedding has ${manifest.model.embedding.dim}${projection ? ` projected to ${projection.to}` : ''}`)
   }
   if (!sameLabels(memory.labels, config.labels) || !sameLabels(manifest.labels, config.labels)) {
     throw new ArtifactError('label_mismatch', `labels disagree: config.json [${config.labels.join(', ')}], ${manifest.memory.file} [${memory.labels.join(', ')}], manifest.json [${manifest.labels.join(', ')}]`)
   }
-  return { manifest, config, tokenizerJson, tokenizerConfig, model, memory, ...(index ? { index } : {}) }
+  return { manifest, config, tokenizerJson, tokenizerConfig, model, memory, ...(index ? { index } : {}), ...(projection ? { projection } : {}) }
+}
+
+async function loadProjection(source: FileSource, manifest: Manifest): Promise<KeyProjection | undefined> {
+  const listed = manifest.memory.projection
+  if (!listed) return undefined
+  const bytes = await read(source, listed.file)
+  const sha = await sha256Hex(bytes)
+  if (sha !== listed.sha256) throw new ArtifactError('corrupt', `${listed.file}: SHA-256 ${sha.slice(0, 12)}… is not the ${listed.sha256.slice(0, 12)}… the manifest lists`)
+  try {
+    return readProjection(bytes, listed.from, listed.to)
+  } catch (err) {
+    throw new ArtifactError('corrupt', `${listed.file}: ${(err as Error).message}`)
+  }
 }

@@ -91,6 +91,19 @@ export const Manifest = z.object({
     }),
     /** The files holding the memory, in row order; absent: `file` alone (bundles built before parts). */
     parts: z.array(MemoryPart).min(1).optional(),
+    /**
+     * Keys of `dim` < the embedding's dimensions: the PCA projection `resmem build --key-dim` fitted on the
+     * training keys (src/memory/projection.ts), applied to every embedding before it is a key.
+     */
+    projection: z
+      .object({
+        file: MemoryPart.shape.file,
+        sha256: sha256Hex,
+        from: z.number().int().positive(),
+        to: z.number().int().positive(),
+        method: z.string(),
+      })
+      .optional(),
   }),
   tuning: z.object({
     split: z.string(),
