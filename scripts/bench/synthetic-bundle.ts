@@ -14,6 +14,8 @@ import { buildMemory } from '../../src/memory/build.ts'
 import { memoryByteLength, readMemory } from '../../src/memory/format.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
 import { memoryParts, writeMemoryParts } from '../../src/memory/parts.ts'
+import { PROJECTION_FILE, writeProjection, type KeyProjection } from '../../src/memory/projection.ts'
+import { sha256Hex } from '../../src/memory/checksum.ts'
 import { MAX_ASSET_BYTES, stageAssets } from '../../workers/scripts/build.ts'
 
 /** mulberry32, then Box-Muller for normals. */
@@ -41,12 +43,27 @@ export interface SyntheticBundle {
 }
 
 /** Writes `to/` as a copy of the bundle in `from/` with a synthetic memory of `rows` rows. */
-export async function writeSyntheticBundle(from: string, to: string, rows: number, seed = 7, maxPartBytes?: number): Promise<SyntheticBundle> {
+export interface SyntheticOptions {
+  seed?: number
+  /** Largest memory file (src/memory/parts.ts); default 24 MiB. */
+  maxPartBytes?: number
+  /** Key dimension, when not the model's: a seeded random projection of the embedding is written with it. */
+  dim?: number
+}
+
+export async function writeSyntheticBundle(from: string, to: string, rows: number, options: SyntheticOptions = {}): Promise<SyntheticBundle> {
   const manifest = parseManifest(await readFile(join(from, 'manifest.json')))
   // A plain Uint8Array: readMemory copies sections with .slice(), which on a Node Buffer is a view, not a copy.
   const original = await readMemory(new Uint8Array(await readFile(join(from, memoryParts(manifest.memory)[0].file))))
-  const { dim, labels } = original
-  const next = gaussian(seed)
+  const { labels } = original
+  const modelDim = manifest.model.embedding.dim
+  const dim = options.dim ?? modelDim
+  const next = gaussian(options.seed ?? 7)
+  // Keys of fewer dimensions than the embedding: a random projection (Johnson-Lindenstrauss), as a build's
+  // PCA (`--key-dim`) would be stored; only its cost is realistic.
+  const projection: KeyProjection | undefined =
+    dim === modelDim ? undefined : { from: modelDim, to: dim, mean: new Float32Array(modelDim), matrix: Float32Array.from({ length: dim * modelDim }, () => next() / Math.sqrt(dim)) }
+  const projectionBytes = projection ? writeProjection(projection) : undefined
   const embeddings = new Float32Array(rows * dim)
   for (let i = 0; i < embeddings.length; i++) embeddings[i] = next()
   const logits = new Float32Array(rows * labels.length)
@@ -57,7 +74,7 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
     { rows, dim, embeddings, logits, labels: rowLabels },
     { labels, temperature: manifest.resmem.temperature, modelFingerprint: original.modelFingerprint, dtype: 'int8' },
   )
-  const written = await writeMemoryParts(memory, maxPartBytes)
+  const written = await writeMemoryParts(memory, options.maxPartBytes)
 
   await rm(to, { recursive: true, force: true })
   for (const file of [...BUNDLE_FILES.filter((f) => f !== 'manifest.json'), manifest.model.file]) {
@@ -65,6 +82,7 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
     await copyFile(join(from, file), join(to, file))
   }
   for (const [file, bytes] of Object.entries(written.files)) await writeFile(join(to, file), bytes)
+  if (projectionBytes) await writeFile(join(to, PROJECTION_FILE), projectionBytes)
   const scales = memory.residuals.dtype === 'int8' ? memory.residuals.scales : new Float32Array([0])
   const name = basename(to)
   const updated = {
@@ -74,6 +92,8 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
       ...manifest.memory,
       ...written.manifest,
       rows,
+      dim,
+      ...(projection ? { projection: { file: PROJECTION_FILE, sha256: await sha256Hex(projectionBytes!), from: modelDim, to: dim, method: 'random (bench)' } } : { projection: undefined }),
       quantization: {
         ...manifest.memory.quantization,
         keyScale: memory.keys.dtype === 'int8' ? memory.keys.scale : 1,

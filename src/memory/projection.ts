@@ -9,6 +9,9 @@
  */
 import { l2Normalize } from '../resmem/vector.ts'
 
+/** Its file in a bundle, beside manifest.json. */
+export const PROJECTION_FILE = 'key-projection.bin'
+
 export interface KeyProjection {
   /** The model's embedding dimension. */
   from: number
