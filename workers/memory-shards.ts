@@ -24,8 +24,9 @@ export function shardSegments(namespace: DurableObjectNamespace<MemoryShard>, ma
     const range: ShardRange = { model: options.model, memory: manifest.memory.sha256, ...shardRange(manifest.memory.rows, i, count) }
     // More shards than rows: the empty ranges hold nothing to ask for.
     if (range.end === range.first) continue
-    const stub = namespace.get(namespace.idFromName(shardName(range, i, count)))
-    segments.push(remoteSegment((query, k) => stub.search(range, query, k), { name: `memory shard ${i + 1} of ${count} (rows ${range.first}..${range.end - 1})`, timeoutMs: options.timeoutMs }))
+    const id = namespace.idFromName(shardName(range, i, count))
+    // A stub per call: a stub is an I/O object of the request that made it, and the model outlives requests.
+    segments.push(remoteSegment((query, k) => namespace.get(id).search(range, query, k), { name: `memory shard ${i + 1} of ${count} (rows ${range.first}..${range.end - 1})`, timeoutMs: options.timeoutMs }))
   }
   return segments
 }
