@@ -25,6 +25,8 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
                                   worker skips them, answers stay the same)
   --max-part-bytes N              largest memory file (default and most 25165824, 24 MiB); a bigger memory is
                                   written as memory.part-000.bin, ... listed in manifest.json
+  --key-dim N                     memory keys of N dimensions, fewer than the embedding's: a PCA fitted on the
+                                  training keys, stored in the bundle (key-projection.bin) and applied by the library
   --batch-size N                  texts per model run (default 32)
   --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
 
@@ -80,6 +82,7 @@ export async function run(argv: string[]): Promise<void> {
       key: { type: 'string' },
       edits: { type: 'string' },
       'max-part-bytes': { type: 'string' },
+      'key-dim': { type: 'string' },
       'hub-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -104,6 +107,7 @@ export async function run(argv: string[]): Promise<void> {
     key: key(values.key),
     edits: values.edits,
     maxPartBytes: partBytes(values['max-part-bytes']),
+    keyDim: values['key-dim'] === undefined ? undefined : Number(values['key-dim']),
   })
   printBuild(result)
   console.log(`wrote ${values.out}`)
