@@ -144,10 +144,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       await npmRun(['build:worker', '--silent', '--', '--allow-missing', '--model', o.model])
       log(`staging ${o.model} and a synthetic ${o.syntheticRows}-row memory into ${join(o.out, 'work', 'assets')}`)
       assets = await prepareBenchAssets(o.artifacts, o.model, join(o.out, 'work'), o.syntheticRows)
-      if (assets.capped) {
-        log(`synthetic memory lowered to ${assets.capped.rows} rows: ${assets.capped.reason}`)
-        result.notes.push(`synthetic memory: ${assets.capped.reason}.`)
-      }
     })
   }
 

@@ -11,12 +11,12 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promi
 import { basename, dirname, join, resolve } from 'node:path'
 import { BUNDLE_FILES } from '../../src/bundle/load.ts'
 import { buildMemory } from '../../src/memory/build.ts'
-import { memoryByteLength, readMemory } from '../../src/memory/format.ts'
+import { readMemory } from '../../src/memory/format.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
 import { memoryParts, writeMemoryParts } from '../../src/memory/parts.ts'
 import { PROJECTION_FILE, writeProjection, type KeyProjection } from '../../src/memory/projection.ts'
 import { sha256Hex } from '../../src/memory/checksum.ts'
-import { MAX_ASSET_BYTES, stageAssets } from '../../workers/scripts/build.ts'
+import { stageAssets } from '../../workers/scripts/build.ts'
 
 /** mulberry32, then Box-Muller for normals. */
 function gaussian(seed: number): () => number {
@@ -105,44 +105,23 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
   return { name, dir: to, rows, dim, memoryBytes: written.manifest.bytes, parts: written.manifest.parts?.length ?? 1 }
 }
 
-/** The most rows (a multiple of 1000) whose memory.bin stays within the Workers Static Assets file limit. */
-export function maxServableRows(dim: number, labels: string[]): number {
-  let rows = Math.floor(MAX_ASSET_BYTES / (dim + 8 + labels.length))
-  while (rows > 0 && memoryByteLength(rows, dim, labels, 'int8', 'int8') > MAX_ASSET_BYTES) rows--
-  return Math.floor(rows / 1000) * 1000
-}
-
 export interface BenchAssets {
   /** The assets folder holding both bundles. */
   assets: string
   /** Folder name of the synthetic bundle, e.g. `spam-100k`. */
   syntheticModel: string
   synthetic: SyntheticBundle
-  /** Set when `rows` was lowered: a larger memory.bin could not be served as a static asset. */
-  capped?: { requested: number; rows: number; reason: string }
 }
 
 /**
- * `work/artifacts/{<model>, <model>-<rows/1000>k}` and their staged `work/assets/`. A memory.bin over 25 MiB
- * cannot be a Workers Static Asset (wrangler and miniflare refuse it, locally too): `rows` is then lowered to
- * the most that fit, and `capped` says so.
+ * `work/artifacts/{<model>, <model>-<rows/1000>k}` and their staged `work/assets/`. A memory over 24 MiB is
+ * written in parts (src/memory/parts.ts): each part is a Workers Static Asset of its own.
  */
 export async function prepareBenchAssets(artifactsDir: string, model: string, work: string, rows: number): Promise<BenchAssets> {
   // Absolute paths: stageAssets checks that each file stays inside its bundle folder by prefix.
   const artifacts = resolve(work, 'artifacts')
   const realDir = join(artifactsDir, model)
   const manifest = parseManifest(await readFile(join(realDir, 'manifest.json')))
-  let capped: BenchAssets['capped']
-  const most = maxServableRows(manifest.memory.dim, manifest.labels)
-  if (rows > most) {
-    const bytes = memoryByteLength(rows, manifest.memory.dim, manifest.labels, 'int8', 'int8')
-    capped = {
-      requested: rows,
-      rows: most,
-      reason: `${rows} rows x dim ${manifest.memory.dim} make a ${(bytes / 2 ** 20).toFixed(1)} MiB memory.bin, over the ${MAX_ASSET_BYTES / 2 ** 20} MiB Workers Static Assets file limit (miniflare enforces it locally too); measured ${most} rows, the most that fit`,
-    }
-    rows = most
-  }
   // A copy of the real bundle, so this assets folder holds exactly the two bundles measured.
   await rm(join(artifacts, model), { recursive: true, force: true })
   for (const file of [...BUNDLE_FILES, manifest.model.file, ...memoryParts(manifest.memory).map((p) => p.file)]) {
@@ -158,5 +137,5 @@ export async function prepareBenchAssets(artifactsDir: string, model: string, wo
   for (const name of [model, syntheticModel]) {
     if (!staged.some((b) => b.name === name)) throw new Error(`staging ${name} failed: ${skipped.find((s) => s.name === name)?.reason ?? 'not found'}`)
   }
-  return { assets, syntheticModel, synthetic, ...(capped ? { capped } : {}) }
+  return { assets, syntheticModel, synthetic }
 }

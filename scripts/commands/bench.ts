@@ -25,8 +25,7 @@ Benchmarks, on this machine, and writes DIR/bench.json and DIR/report.html (defa
   --quick          about a minute: fewer batches, texts and seconds (a default run takes about 4 minutes)
   --only LIST      comma-separated sections (default: all): ${SECTIONS.join(',')}
   --model NAME     bundle artifacts/NAME and texts data/NAME/test.jsonl (default spam)
-  --rows N         rows of the synthetic memory (default 100000; lowered to the most whose memory.bin fits
-                   the 25 MiB Workers Static Assets file limit, with a note)
+  --rows N         rows of the synthetic memory (default 100000; written in parts of at most 24 MiB)
 Timings depend on the machine and its load: compare ratios measured in the same run.`
 
 export async function run(argv: string[]): Promise<void> {
