@@ -25,7 +25,8 @@ export interface Bundle {
 export interface LoadBundleOptions {
   /**
    * Makes the k-NN index whose own storage the int8 keys are copied into straight from the fetched files, so
-   * the keys are held once (`bundle.memory.keys` then views that storage).
+   * the keys are held once (`bundle.memory.keys` then views that storage, a view a later growth of the kernel's
+   * memory detaches: search through `bundle.index`).
    */
   keyIndex?: FillableIndexFactory
   /** Only rows [first, end) of the memory: a shard's; first = end loads none (the memory is served by shards). */
