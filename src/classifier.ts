@@ -3,6 +3,7 @@ import type { KnnIndex } from './knn/index.ts'
 import { MemoryEditError, exampleLabelIds, formatRowId, parseRowId, type EditOp, type MemoryRowId } from './memory/edits.ts'
 import { FoldMap } from './memory/fold.ts'
 import { replayEdits } from './memory/replay.ts'
+import { projectKey, type KeyProjection } from './memory/projection.ts'
 import { encodeRow, type EncodedRow } from './memory/row.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
@@ -23,6 +24,8 @@ export interface ClassifierOptions {
    * hold exactly its rows, with its row numbers as their orders.
    */
   builtSegments?: readonly Segment[]
+  /** Drop the model bytes once the session exists (`classifier.bundle.model` is then empty). */
+  releaseModelBytes?: boolean
 }
 
 export interface ClassifyOptions {
@@ -65,14 +68,16 @@ export class ResMemClassifier {
     this.params = { k, sigma, temperature }
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 16))
     const { memory } = bundle
-    this.fold = new FoldMap(memory.rows, bundle.manifest.edits)
+    // Served from other segments (shards), the bundle may hold none of the rows: the manifest counts them.
+    const builtRows = options.builtSegments ? bundle.manifest.memory.rows : memory.rows
+    this.fold = new FoldMap(builtRows, bundle.manifest.edits)
     const { createIndex } = options
     const built = options.builtSegments ?? [
-      builtSegment(memory, { index: memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined }),
+      builtSegment(memory, { index: bundle.index ?? (memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined) }),
     ]
     this.edits =
       memory.keys.dtype === 'int8'
-        ? new EditOverlay({ dim: memory.dim, classes: this.labels.length, keyScale: memory.keys.scale, builtRows: memory.rows, createIndex })
+        ? new EditOverlay({ dim: memory.dim, classes: this.labels.length, keyScale: memory.keys.scale, builtRows, createIndex })
         : undefined
     this.memory = new SegmentedMemory(this.edits ? [...built, this.edits] : built, memory.dim)
     this.search = new MemorySearch(this.memory)
@@ -81,7 +86,9 @@ export class ResMemClassifier {
   static async create(bundle: Bundle, options: ClassifierOptions): Promise<ResMemClassifier> {
     const tokenizer = new TextTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest.model.maxLength)
     const model = await ModelRunner.create(options.ort, bundle.model, options.sessionOptions)
-    return new ResMemClassifier(bundle, tokenizer, model, options)
+    // The session holds its own copy of the graph: the bytes are dead weight in a 128 MB isolate.
+    const kept = options.releaseModelBytes ? { ...bundle, model: new Uint8Array(0) } : bundle
+    return new ResMemClassifier(kept, tokenizer, model, options)
   }
 
   /** Logits and embeddings for many texts, in batches. */
@@ -107,7 +114,7 @@ export class ResMemClassifier {
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
-        const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
+        const embedding = this.keyOf(out.embedding.subarray(b * out.dim, (b + 1) * out.dim))
         results.push(this.toResult(await this.decide(logits, embedding, params), truncated[results.length], options.explain ?? false))
       }
     }
@@ -127,7 +134,7 @@ export class ResMemClassifier {
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
-        const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
+        const embedding = this.keyOf(out.embedding.subarray(b * out.dim, (b + 1) * out.dim))
         const i = rows.length
         rows.push({ ...encodeRow(embedding, logits, labelIds[i], this.params.temperature, overlay.keyScale), truncated: truncated[i] })
       }
@@ -189,6 +196,12 @@ export class ResMemClassifier {
   resetEdits(): void {
     this.edits?.clear()
     this.memory.forgotten.clear()
+  }
+
+  /** What the memory is keyed on: the embedding, or its projection (`resmem build --key-dim`). */
+  private keyOf(embedding: Float32Array): Float32Array {
+    const projection: KeyProjection | undefined = this.bundle.projection
+    return projection ? projectKey(projection, embedding) : embedding
   }
 
   private requireEdits(): EditOverlay {

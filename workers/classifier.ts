@@ -10,8 +10,9 @@ import type { Manifest } from '../src/memory/manifest.ts'
 import type { Classification } from '../src/types.ts'
 import type { FileSource } from '../src/bundle/source.ts'
 import { assetsSource } from './assets.ts'
-import type { Bindings, Settings } from './env.ts'
-import { KNN_KERNEL, simdIndex } from './knn.ts'
+import { ConfigError, type Bindings, type Settings } from './env.ts'
+import { KNN_KERNEL, simdIndex, simdKeyIndex } from './knn.ts'
+import { shardSegments } from './memory-shards.ts'
 import { MemorySync } from './memory-sync.ts'
 import { ORT_VERSION, workerdOrt } from './ort.ts'
 
@@ -49,9 +50,14 @@ export const ORT_BATCH = 4
 /** Loads a bundle from `source` and runs it with onnxruntime-web; its edits live in env.EDIT_LOG. */
 export async function loadServedModel(source: FileSource, env: Bindings, settings: Settings): Promise<ServedModel> {
   const started = Date.now()
-  const bundle = await loadBundle(source)
-  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH })
-  const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn: KNN_KERNEL, loadMs: Date.now() - started }
+  const shards = settings.memoryShards
+  if (shards > 0 && !env.MEMORY_SHARD) throw new ConfigError(`MEMORY_SHARDS is ${shards} but the MEMORY_SHARD Durable Object binding is missing (wrangler.toml)`)
+  // Sharded, the isolate loads none of the memory's rows: the shard objects hold them.
+  const bundle = await loadBundle(source, shards > 0 ? { rows: { first: 0, end: 0 } } : { keyIndex: simdKeyIndex })
+  const builtSegments = shards > 0 ? shardSegments(env.MEMORY_SHARD!, bundle.manifest, { model: settings.model, count: shards, timeoutMs: settings.memoryShardTimeoutMs }) : undefined
+  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, releaseModelBytes: true, builtSegments })
+  const knn = shards > 0 ? `${KNN_KERNEL} in ${shards} Durable Object shards` : KNN_KERNEL
+  const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn, loadMs: Date.now() - started }
   const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs }) : undefined
   return {
     manifest: bundle.manifest,

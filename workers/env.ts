@@ -37,6 +37,12 @@ export interface Bindings {
   MEMORY_SYNC_MS?: string
   /** Most learned examples a memory holds (adds not forgotten). Default 100000. */
   MAX_MEMORY_EDITS?: string
+  /** The memory's row-range shards (workers/objects/memory-shard.ts), used when MEMORY_SHARDS is over 0. */
+  MEMORY_SHARD?: DurableObjectNamespace<import('./objects/memory-shard.ts').MemoryShard>
+  /** Durable Object shards the memory is split into by row range; 0 (default): the memory lives in each isolate. */
+  MEMORY_SHARDS?: string
+  /** Longest wait for a shard's answer, in ms; a shard that misses it makes the request a 503. Default 10000. */
+  MEMORY_SHARD_TIMEOUT_MS?: string
 }
 
 export interface Settings {
@@ -50,9 +56,11 @@ export interface Settings {
   corsOrigins?: readonly string[] | '*'
   memorySyncMs: number
   maxMemoryEdits: number
+  memoryShards: number
+  memoryShardTimeoutMs: number
 }
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000 }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000 }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -94,7 +102,19 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     memorySyncMs: nonNegative('MEMORY_SYNC_MS', env.MEMORY_SYNC_MS, DEFAULTS.memorySyncMs),
     maxMemoryEdits: positiveInt('MAX_MEMORY_EDITS', env.MAX_MEMORY_EDITS, DEFAULTS.maxMemoryEdits),
+    memoryShards: shardCount(env.MEMORY_SHARDS),
+    memoryShardTimeoutMs: positiveInt('MEMORY_SHARD_TIMEOUT_MS', env.MEMORY_SHARD_TIMEOUT_MS, DEFAULTS.memoryShardTimeoutMs),
   }
+}
+
+/** Most shards: a request fans out to each of them. */
+export const MAX_MEMORY_SHARDS = 64
+
+function shardCount(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULTS.memoryShards
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > MAX_MEMORY_SHARDS) throw new ConfigError(`MEMORY_SHARDS must be an integer in 0..${MAX_MEMORY_SHARDS} (0: no shards), got "${value}"`)
+  return n
 }
 
 const list = (value: string) => value.split(/[\s,]+/).filter(Boolean)

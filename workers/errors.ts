@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { ZodError } from 'zod'
 import { MemoryEditError } from '../src/memory/edits.ts'
+import { SegmentUnavailableError } from '../src/memory/segments/index.ts'
 import { ModelUnavailableError } from './classifier.ts'
 import { ConfigError } from './env.ts'
 import { MemoryUnavailableError, MemoryWriteError } from './memory-sync.ts'
@@ -84,6 +85,10 @@ export const onError: ErrorHandler = (err, c) => {
   if (err instanceof ApiError) return send(c, err.status, errorBody(err.code, err.message, err.details), err.headers)
   if (err instanceof ModelUnavailableError) {
     return send(c, 503, errorBody('model_unavailable', `the model could not be loaded: ${err.message}`), { 'retry-after': String(err.retryAfter) })
+  }
+  if (err instanceof SegmentUnavailableError) {
+    // A shard of the memory did not answer: no answer rather than one from part of the memory.
+    return send(c, 503, errorBody('memory_unavailable', `the memory could not be searched: ${err.message}`), { 'retry-after': '1' })
   }
   if (err instanceof MemoryUnavailableError) {
     return send(c, 503, errorBody('memory_unavailable', err.message), { 'retry-after': String(err.retryAfter) })

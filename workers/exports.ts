@@ -16,3 +16,4 @@ export { settings, DEFAULTS, ConfigError, type AssetsBinding, type Bindings, typ
 export type { AppEnv } from './app-env.ts'
 // Durable Object classes: a worker re-exports them from its main module for wrangler.toml's bindings.
 export { EditLog } from './objects/edit-log.ts'
+export { MemoryShard } from './objects/memory-shard.ts'

@@ -7,3 +7,4 @@ export default app
 
 // Durable Object classes must be exports of the main module (wrangler.toml [[durable_objects.bindings]]).
 export { EditLog } from './objects/edit-log.ts'
+export { MemoryShard } from './objects/memory-shard.ts'

@@ -1,5 +1,6 @@
 /** The printed table and the small HTML report (inline SVG, no script) of a BenchResult. */
 import { formatLearningBench } from './learning.ts'
+import { formatScale } from './scale.ts'
 import { formatMemoryBench } from './memory.ts'
 import type { BenchResult, TargetCheck } from './result.ts'
 import { TARGETS } from './result.ts'
@@ -111,6 +112,7 @@ export function formatBench(r: BenchResult): string {
   }
   if (r.memory) out.push('', `5. ${formatMemoryBench(r.memory).join('\n')}`)
   if (r.learning) out.push('', `6. ${formatLearningBench(r.learning).join('\n')}`)
+  if (r.scale) out.push('', `7. ${formatScale(r.scale).join('\n')}`)
   const failed = r.targets.filter((t) => !t.pass)
   out.push('', `Targets: ${r.targets.length - failed.length}/${r.targets.length} pass.`)
   for (const t of failed) out.push(`  FAIL ${t.name}: ${f(t.value, 3)} (want ${t.op} ${t.limit})`)

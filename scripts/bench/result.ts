@@ -5,8 +5,9 @@ import type { LearningBench } from './learning.ts'
 import type { LoadResult } from './load.ts'
 import type { MemoryBench } from './memory.ts'
 import type { NodeCompareResult } from './node-compare.ts'
+import type { ScaleBench } from './scale.ts'
 
-export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning'] as const
+export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export const TARGETS = {
@@ -61,6 +62,8 @@ export interface BenchResult {
   memory?: MemoryBench
   /** Learning at the edge: casual notes, half split (scripts/bench/learning.ts). */
   learning?: LearningBench
+  /** Memories past one asset and one isolate: parts, Durable Object shards (scripts/bench/scale.ts; DIR/scale.json). */
+  scale?: ScaleBench
   targets: TargetCheck[]
   /** Sections that failed, with the reason: their numbers are missing above. */
   failures: { section: Section; message: string }[]

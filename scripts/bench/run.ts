@@ -8,6 +8,7 @@
  *   node     in-process Node: our library vs a transformers.js pipeline
  *   load     autocannon at several concurrencies against the worker and node:http servers around both
  *            Node classifiers
+ *   scale    memories in parts and in Durable Object shards, against the single scan (scale.ts)
  */
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
@@ -26,6 +27,7 @@ import { compareNode, NODE_VARIANTS } from './node-compare.ts'
 import { startNodeServer, type NodeServer } from './node-servers.ts'
 import { evaluateTargets, type BenchResult, type Section, type WorkerLatency } from './result.ts'
 import { median, rotation } from './stats.ts'
+import { benchScale, scalePlan } from './scale.ts'
 import { prepareBenchAssets, type BenchAssets } from './synthetic-bundle.ts'
 import { loadTexts } from './texts.ts'
 import { startDevWorker, type DevWorker } from './wrangler-dev.ts'
@@ -142,10 +144,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       await npmRun(['build:worker', '--silent', '--', '--allow-missing', '--model', o.model])
       log(`staging ${o.model} and a synthetic ${o.syntheticRows}-row memory into ${join(o.out, 'work', 'assets')}`)
       assets = await prepareBenchAssets(o.artifacts, o.model, join(o.out, 'work'), o.syntheticRows)
-      if (assets.capped) {
-        log(`synthetic memory lowered to ${assets.capped.rows} rows: ${assets.capped.reason}`)
-        result.notes.push(`synthetic memory: ${assets.capped.reason}.`)
-      }
     })
   }
 
@@ -235,6 +233,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         result.learning = await benchLearning({ artifacts: o.artifacts, work: join(o.out, 'work-learning'), testLimit: p.learningTests, skipHalfSplit: o.quick, log })
       })
     }
+  }
+
+  if (has('scale')) {
+    await attempt('scale', async () => {
+      if (!workerSections && !has('memory') && !has('learning')) await npmRun(['build:worker', '--silent', '--', '--allow-missing', '--model', o.model])
+      const scaleTexts = loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), p.latencyTexts)
+      result.scale = await benchScale({ artifacts: o.artifacts, model: o.model, work: join(o.out, 'work-scale'), texts: scaleTexts, memories: scalePlan(o.quick), log })
+    })
   }
 
   result.targets = evaluateTargets(result)

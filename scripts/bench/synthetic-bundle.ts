@@ -10,11 +10,13 @@
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { BUNDLE_FILES } from '../../src/bundle/load.ts'
-import { sha256Hex } from '../../src/memory/checksum.ts'
 import { buildMemory } from '../../src/memory/build.ts'
-import { memoryByteLength, readMemory, writeMemory } from '../../src/memory/format.ts'
+import { readMemory } from '../../src/memory/format.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
-import { MAX_ASSET_BYTES, stageAssets } from '../../workers/scripts/build.ts'
+import { memoryParts, writeMemoryParts } from '../../src/memory/parts.ts'
+import { PROJECTION_FILE, writeProjection, type KeyProjection } from '../../src/memory/projection.ts'
+import { sha256Hex } from '../../src/memory/checksum.ts'
+import { stageAssets } from '../../workers/scripts/build.ts'
 
 /** mulberry32, then Box-Muller for normals. */
 function gaussian(seed: number): () => number {
@@ -34,16 +36,34 @@ export interface SyntheticBundle {
   dir: string
   rows: number
   dim: number
+  /** The memory as one file (its parts together). */
   memoryBytes: number
+  /** Files it is written in (one memory.bin when it fits one part). */
+  parts: number
 }
 
 /** Writes `to/` as a copy of the bundle in `from/` with a synthetic memory of `rows` rows. */
-export async function writeSyntheticBundle(from: string, to: string, rows: number, seed = 7): Promise<SyntheticBundle> {
+export interface SyntheticOptions {
+  seed?: number
+  /** Largest memory file (src/memory/parts.ts); default 24 MiB. */
+  maxPartBytes?: number
+  /** Key dimension, when not the model's: a seeded random projection of the embedding is written with it. */
+  dim?: number
+}
+
+export async function writeSyntheticBundle(from: string, to: string, rows: number, options: SyntheticOptions = {}): Promise<SyntheticBundle> {
   const manifest = parseManifest(await readFile(join(from, 'manifest.json')))
   // A plain Uint8Array: readMemory copies sections with .slice(), which on a Node Buffer is a view, not a copy.
-  const original = await readMemory(new Uint8Array(await readFile(join(from, manifest.memory.file))))
-  const { dim, labels } = original
-  const next = gaussian(seed)
+  const original = await readMemory(new Uint8Array(await readFile(join(from, memoryParts(manifest.memory)[0].file))))
+  const { labels } = original
+  const modelDim = manifest.model.embedding.dim
+  const dim = options.dim ?? modelDim
+  const next = gaussian(options.seed ?? 7)
+  // Keys of fewer dimensions than the embedding: a random projection (Johnson-Lindenstrauss), as a build's
+  // PCA (`--key-dim`) would be stored; only its cost is realistic.
+  const projection: KeyProjection | undefined =
+    dim === modelDim ? undefined : { from: modelDim, to: dim, mean: new Float32Array(modelDim), matrix: Float32Array.from({ length: dim * modelDim }, () => next() / Math.sqrt(dim)) }
+  const projectionBytes = projection ? writeProjection(projection) : undefined
   const embeddings = new Float32Array(rows * dim)
   for (let i = 0; i < embeddings.length; i++) embeddings[i] = next()
   const logits = new Float32Array(rows * labels.length)
@@ -54,14 +74,15 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
     { rows, dim, embeddings, logits, labels: rowLabels },
     { labels, temperature: manifest.resmem.temperature, modelFingerprint: original.modelFingerprint, dtype: 'int8' },
   )
-  const bytes = await writeMemory(memory)
+  const written = await writeMemoryParts(memory, options.maxPartBytes)
 
   await rm(to, { recursive: true, force: true })
   for (const file of [...BUNDLE_FILES.filter((f) => f !== 'manifest.json'), manifest.model.file]) {
     await mkdir(dirname(join(to, file)), { recursive: true })
     await copyFile(join(from, file), join(to, file))
   }
-  await writeFile(join(to, manifest.memory.file), bytes)
+  for (const [file, bytes] of Object.entries(written.files)) await writeFile(join(to, file), bytes)
+  if (projectionBytes) await writeFile(join(to, PROJECTION_FILE), projectionBytes)
   const scales = memory.residuals.dtype === 'int8' ? memory.residuals.scales : new Float32Array([0])
   const name = basename(to)
   const updated = {
@@ -69,9 +90,10 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
     name,
     memory: {
       ...manifest.memory,
-      sha256: await sha256Hex(bytes),
-      bytes: bytes.length,
+      ...written.manifest,
       rows,
+      dim,
+      ...(projection ? { projection: { file: PROJECTION_FILE, sha256: await sha256Hex(projectionBytes!), from: modelDim, to: dim, method: 'random (bench)' } } : { projection: undefined }),
       quantization: {
         ...manifest.memory.quantization,
         keyScale: memory.keys.dtype === 'int8' ? memory.keys.scale : 1,
@@ -80,14 +102,7 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
     },
   }
   await writeFile(join(to, 'manifest.json'), JSON.stringify(parseManifest(updated), null, 2) + '\n')
-  return { name, dir: to, rows, dim, memoryBytes: bytes.length }
-}
-
-/** The most rows (a multiple of 1000) whose memory.bin stays within the Workers Static Assets file limit. */
-export function maxServableRows(dim: number, labels: string[]): number {
-  let rows = Math.floor(MAX_ASSET_BYTES / (dim + 8 + labels.length))
-  while (rows > 0 && memoryByteLength(rows, dim, labels, 'int8', 'int8') > MAX_ASSET_BYTES) rows--
-  return Math.floor(rows / 1000) * 1000
+  return { name, dir: to, rows, dim, memoryBytes: written.manifest.bytes, parts: written.manifest.parts?.length ?? 1 }
 }
 
 export interface BenchAssets {
@@ -96,34 +111,20 @@ export interface BenchAssets {
   /** Folder name of the synthetic bundle, e.g. `spam-100k`. */
   syntheticModel: string
   synthetic: SyntheticBundle
-  /** Set when `rows` was lowered: a larger memory.bin could not be served as a static asset. */
-  capped?: { requested: number; rows: number; reason: string }
 }
 
 /**
- * `work/artifacts/{<model>, <model>-<rows/1000>k}` and their staged `work/assets/`. A memory.bin over 25 MiB
- * cannot be a Workers Static Asset (wrangler and miniflare refuse it, locally too): `rows` is then lowered to
- * the most that fit, and `capped` says so.
+ * `work/artifacts/{<model>, <model>-<rows/1000>k}` and their staged `work/assets/`. A memory over 24 MiB is
+ * written in parts (src/memory/parts.ts): each part is a Workers Static Asset of its own.
  */
 export async function prepareBenchAssets(artifactsDir: string, model: string, work: string, rows: number): Promise<BenchAssets> {
   // Absolute paths: stageAssets checks that each file stays inside its bundle folder by prefix.
   const artifacts = resolve(work, 'artifacts')
   const realDir = join(artifactsDir, model)
   const manifest = parseManifest(await readFile(join(realDir, 'manifest.json')))
-  let capped: BenchAssets['capped']
-  const most = maxServableRows(manifest.memory.dim, manifest.labels)
-  if (rows > most) {
-    const bytes = memoryByteLength(rows, manifest.memory.dim, manifest.labels, 'int8', 'int8')
-    capped = {
-      requested: rows,
-      rows: most,
-      reason: `${rows} rows x dim ${manifest.memory.dim} make a ${(bytes / 2 ** 20).toFixed(1)} MiB memory.bin, over the ${MAX_ASSET_BYTES / 2 ** 20} MiB Workers Static Assets file limit (miniflare enforces it locally too); measured ${most} rows, the most that fit`,
-    }
-    rows = most
-  }
   // A copy of the real bundle, so this assets folder holds exactly the two bundles measured.
   await rm(join(artifacts, model), { recursive: true, force: true })
-  for (const file of [...BUNDLE_FILES, manifest.model.file, manifest.memory.file]) {
+  for (const file of [...BUNDLE_FILES, manifest.model.file, ...memoryParts(manifest.memory).map((p) => p.file)]) {
     await mkdir(dirname(join(artifacts, model, file)), { recursive: true })
     await copyFile(join(realDir, file), join(artifacts, model, file))
   }
@@ -136,5 +137,5 @@ export async function prepareBenchAssets(artifactsDir: string, model: string, wo
   for (const name of [model, syntheticModel]) {
     if (!staged.some((b) => b.name === name)) throw new Error(`staging ${name} failed: ${skipped.find((s) => s.name === name)?.reason ?? 'not found'}`)
   }
-  return { assets, syntheticModel, synthetic, ...(capped ? { capped } : {}) }
+  return { assets, syntheticModel, synthetic }
 }

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { sha256Hex } from '../../src/memory/checksum.ts'
 import { buildMemory } from '../../src/memory/build.ts'
-import { MEMORY_VERSION, writeMemory, type Dtype } from '../../src/memory/format.ts'
+import { MEMORY_VERSION, type Dtype } from '../../src/memory/format.ts'
+import { writeMemoryParts } from '../../src/memory/parts.ts'
+import { PROJECTION_FILE, writeProjection } from '../../src/memory/projection.ts'
+import { fitKeyProjection, projectSplit } from './key-dim.ts'
 import { MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest, type Manifest } from '../../src/memory/manifest.ts'
 import { ModelRunner } from '../../src/model/runner.ts'
 import { nodeIndexFactory, nodeOrt, sourceFor, type KernelChoice } from '../../src/node/index.ts'
@@ -39,6 +42,10 @@ export interface BuildOptions {
   key?: KeySpec
   /** An edit log (`resmem memory pull`) to fold into the memory (scripts/build/edits.ts). */
   edits?: string
+  /** Largest memory file; a bigger memory is written in parts (src/memory/parts.ts). Default 24 MiB. */
+  maxPartBytes?: number
+  /** Key dimensions, fewer than the embedding's: a PCA fitted on the training keys (scripts/build/key-dim.ts). */
+  keyDim?: number
 }
 
 /** A model made ResMem-ready and run once: what build and eval both start from. */
@@ -94,9 +101,17 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const started = performance.now()
   const prepared = await prepareModel(o.model, o.hub, o.key)
   const labels = prepared.folder.config.labels
-  const edits = o.edits ? await readEditsFile(o.edits, { fingerprint: prepared.fingerprint, labels, dim: prepared.embedding.dim }) : undefined
-  const train = await embedFile(prepared, 'train', o.train, o.batchSize)
-  const val = await embedFile(prepared, 'val', o.val, o.batchSize)
+  if (o.keyDim !== undefined && !(Number.isInteger(o.keyDim) && o.keyDim >= 1 && o.keyDim <= prepared.embedding.dim)) {
+    throw new CliError(`--key-dim: expected an integer in 1..${prepared.embedding.dim} (the embedding's dimensions), got ${o.keyDim}`)
+  }
+  const keyDim = o.keyDim ?? prepared.embedding.dim
+  const edits = o.edits ? await readEditsFile(o.edits, { fingerprint: prepared.fingerprint, labels, dim: keyDim }) : undefined
+  const embeddedTrain = await embedFile(prepared, 'train', o.train, o.batchSize)
+  const embeddedVal = await embedFile(prepared, 'val', o.val, o.batchSize)
+  const projection = keyDim < prepared.embedding.dim ? fitKeyProjection(embeddedTrain.split, keyDim) : undefined
+  const train = projection ? { ...embeddedTrain, split: projectSplit(projection, embeddedTrain.split) } : embeddedTrain
+  const val = projection ? { ...embeddedVal, split: projectSplit(projection, embeddedVal.split) } : embeddedVal
+  const projectionBytes = projection ? writeProjection(projection) : undefined
   const dtype: Dtype = 'int8'
   const { grid, best, int8Accuracy } = await tuneResMem({
     train: train.split,
@@ -110,7 +125,7 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   // Tuned on the training rows alone, as without edits: the folded memory answers as the served one did.
   const folded = edits ? await foldInto(edits, memory) : undefined
   if (folded) memory = folded.memory
-  const memoryBytes = await writeMemory(memory)
+  const written = await writeMemoryParts(memory, o.maxPartBytes)
   const res = memory.residuals
   const residualErrorBound = res.dtype === 'int8' ? res.scales.reduce((m, s) => Math.max(m, s / 2), 0) : 0
   const info = inspectModel(prepared.model)
@@ -130,9 +145,9 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
       embedding: { output: prepared.embedding.name, source: prepared.embedding.source, dim: prepared.embedding.dim },
     },
     memory: {
-      file: 'memory.bin',
-      sha256: await sha256Hex(memoryBytes),
-      bytes: memoryBytes.length,
+      file: written.manifest.file,
+      sha256: written.manifest.sha256,
+      bytes: written.manifest.bytes,
       formatVersion: MEMORY_VERSION,
       rows: memory.rows,
       dim: memory.dim,
@@ -142,6 +157,8 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
         keyScale: memory.keys.dtype === 'int8' ? memory.keys.scale : 1,
         residualErrorBound,
       },
+      ...(written.manifest.parts ? { parts: written.manifest.parts } : {}),
+      ...(projection ? { projection: { file: PROJECTION_FILE, sha256: await sha256Hex(projectionBytes!), from: projection.from, to: projection.to, method: 'pca, fitted on the training keys (L2-normalised, centred)' } } : {}),
     },
     tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split) },
     metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemFp32Accuracy: best.accuracy, valResmemInt8Accuracy: int8Accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
@@ -152,7 +169,8 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   await writeBundleAtomically(o.out, {
     ...prepared.folder.files,
     [MODEL_FILE]: prepared.model,
-    'memory.bin': memoryBytes,
+    ...written.files,
+    ...(projectionBytes ? { [PROJECTION_FILE]: projectionBytes } : {}),
     'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
   })
   return { manifest, grid, seconds: (performance.now() - started) / 1000 }

@@ -18,12 +18,14 @@ Benchmarks, on this machine, and writes DIR/bench.json and DIR/report.html (defa
            for 1 and 32 examples
   learning learning at the edge (spam): casual notes learned and forgotten, spam test accuracy before/after; a
            memory of half the training split plus the other half POSTed vs the full build (--quick: notes only)
+  scale    synthetic memories in parts (100,000 x 384 in one isolate; 300,000 and 1,000,000 x 128 over 1, 2, 4
+           and 8 Durable Object shards; --quick: smaller): latency ratio, isolate memory, top-k identical to the
+           single scan; also written to DIR/scale.json
 
   --quick          about a minute: fewer batches, texts and seconds (a default run takes about 4 minutes)
   --only LIST      comma-separated sections (default: all): ${SECTIONS.join(',')}
   --model NAME     bundle artifacts/NAME and texts data/NAME/test.jsonl (default spam)
-  --rows N         rows of the synthetic memory (default 100000; lowered to the most whose memory.bin fits
-                   the 25 MiB Workers Static Assets file limit, with a note)
+  --rows N         rows of the synthetic memory (default 100000; written in parts of at most 24 MiB)
 Timings depend on the machine and its load: compare ratios measured in the same run.`
 
 export async function run(argv: string[]): Promise<void> {
@@ -51,6 +53,7 @@ export async function run(argv: string[]): Promise<void> {
   await mkdir(out, { recursive: true })
   await writeFile(join(out, 'bench.json'), JSON.stringify(result, null, 2) + '\n')
   await writeFile(join(out, 'report.html'), renderHtml(result))
+  if (result.scale) await writeFile(join(out, 'scale.json'), JSON.stringify({ rows: result.scale.rows, model: result.scale.model, texts: result.scale.texts, notes: result.scale.notes }, null, 2) + '\n')
   console.log(formatBench(result))
   console.log(`\nwrote ${join(out, 'bench.json')} and ${join(out, 'report.html')}`)
   // Missed targets are findings, not errors; a section that could not run is.

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { MAX_PART_BYTES } from '../../src/memory/parts.ts'
 import { CliError } from '../cli/errors.ts'
 import { buildResMem, type BuildResult } from '../build/pipeline.ts'
 import { DEFAULT_GRID, type Grid } from '../build/tune.ts'
@@ -22,6 +23,10 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
   --edits FILE                    fold a served memory's edit log into the memory (from \`resmem memory pull\`;
                                   the same model and options as the served build: edits keep their ids, the
                                   worker skips them, answers stay the same)
+  --max-part-bytes N              largest memory file (default and most 25165824, 24 MiB); a bigger memory is
+                                  written as memory.part-000.bin, ... listed in manifest.json
+  --key-dim N                     memory keys of N dimensions, fewer than the embedding's: a PCA fitted on the
+                                  training keys, stored in the bundle (key-projection.bin) and applied by the library
   --batch-size N                  texts per model run (default 32)
   --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
 
@@ -35,6 +40,13 @@ function key(value: string | undefined): KeySpec | undefined {
   }
 }
 
+function partBytes(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1024 || n > MAX_PART_BYTES) throw new CliError(`--max-part-bytes: expected an integer in 1024..${MAX_PART_BYTES} (24 MiB, under the 25 MiB Workers Static Assets file limit), got "${value}"`)
+  return n
+}
+
 function numbers(flag: string, value: string | undefined, fallback: number[]): number[] {
   if (value === undefined) return fallback
   const list = value.split(',').map(Number)
@@ -45,7 +57,7 @@ function numbers(flag: string, value: string | undefined, fallback: number[]): n
 export function printBuild(result: BuildResult): void {
   const { manifest: m, seconds } = result
   const b = m.tuning.best
-  console.log(`${m.name}: ${m.memory.rows} memory rows x ${m.memory.dim} dims, ${m.memory.bytes} bytes`)
+  console.log(`${m.name}: ${m.memory.rows} memory rows x ${m.memory.dim} dims, ${m.memory.bytes} bytes${m.memory.parts ? ` in ${m.memory.parts.length} parts` : ''}`)
   console.log(`tuned on val (${m.tuning.examples} examples, ${result.grid.length} points): k=${b.k} sigma=${b.sigma} T=${b.temperature}`)
   console.log(`val accuracy: base ${m.tuning.baseAccuracy.toFixed(4)} -> resmem-fp32 ${b.accuracy.toFixed(4)}, resmem-int8 ${m.metrics.valResmemInt8Accuracy.toFixed(4)}  (${seconds.toFixed(1)} s)`)
   if (m.edits) {
@@ -69,6 +81,8 @@ export async function run(argv: string[]): Promise<void> {
       'batch-size': { type: 'string' },
       key: { type: 'string' },
       edits: { type: 'string' },
+      'max-part-bytes': { type: 'string' },
+      'key-dim': { type: 'string' },
       'hub-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -92,6 +106,8 @@ export async function run(argv: string[]): Promise<void> {
     hub: values['hub-host'] ? { host: values['hub-host'] } : undefined,
     key: key(values.key),
     edits: values.edits,
+    maxPartBytes: partBytes(values['max-part-bytes']),
+    keyDim: values['key-dim'] === undefined ? undefined : Number(values['key-dim']),
   })
   printBuild(result)
   console.log(`wrote ${values.out}`)

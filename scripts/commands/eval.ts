@@ -12,7 +12,8 @@ const HELP = `usage: resmem eval --dataset spam|langid [--key KEY] [--out DIR]
 
 Scores base, knn, knn-interp, resmem-fp32, resmem-int8 and naive-bayes on the test split (settings tuned on
 val) and writes DIR/eval.json and DIR/report.html (default DIR: out/eval/<dataset>). With --memory, scores a
-finished build (base and resmem-int8) on --test. --key as in \`resmem build\` (default: the key the shipped build uses).`
+finished build (base and resmem-int8) on --test. --key as in \`resmem build\` (default: the key the shipped build uses).
+--key-dims 192,128,64 adds int8 memories with keys PCA-projected to those dimensions (\`resmem build --key-dim\`).`
 
 export function formatTable(result: EvalResult): string {
   const header = ['method', 'accuracy', 'macro_f1', 'memory_bytes', 'build_s', 'settings (val)']
@@ -39,6 +40,7 @@ export async function run(argv: string[]): Promise<void> {
       test: { type: 'string' },
       out: { type: 'string' },
       key: { type: 'string' },
+      'key-dims': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -53,7 +55,9 @@ export async function run(argv: string[]): Promise<void> {
     } catch (err) {
       throw new CliError(`--key: ${(err as Error).message}`)
     }
-    result = await evaluate({ dataset: values.dataset, model: paths.model, train: paths.train, val: paths.val, test: paths.test, key })
+    const keyDims = values['key-dims']?.split(',').map(Number)
+    if (keyDims?.some((d) => !Number.isInteger(d) || d < 1)) throw new CliError(`--key-dims: expected positive integers separated by commas, got "${values['key-dims']}"`)
+    result = await evaluate({ dataset: values.dataset, model: paths.model, train: paths.train, val: paths.val, test: paths.test, key, keyDims })
   } else if (values.model && values.memory && values.test) {
     result = await evaluateBuild(values.model, values.memory, values.test)
   } else throw new CliError(`give --dataset, or --model, --memory and --test\n\n${HELP}`)

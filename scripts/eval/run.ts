@@ -11,6 +11,7 @@ import { CliError } from '../cli/errors.ts'
 import { embedFile, prepareModel, type PreparedModel } from '../build/pipeline.ts'
 import { parseKeySpec, type KeySpec } from '../export/index.ts'
 import type { EmbeddedSplit } from '../build/embed.ts'
+import { fitKeyProjection, projectSplit } from '../build/key-dim.ts'
 import { DEFAULT_GRID, baseAccuracy, tuneResMem, type ScoredPoint } from '../build/tune.ts'
 import { findNeighbors, interpPredict, knnPredict, tuneKnn, tuneLambda } from './knn.ts'
 import { accuracy, macroF1 } from './metrics.ts'
@@ -47,6 +48,8 @@ export interface EvalInputs {
   test: string
   /** Memory key (default: the penultimate embedding). */
   key?: KeySpec
+  /** Also score int8 memories with keys PCA-projected to these dimensions (`resmem build --key-dim`), each tuned on val. */
+  keyDims?: number[]
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000
@@ -108,6 +111,18 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
   }
   const grid = tuning.grid
 
+  // Smaller keys: the projection fitted on train, everything after it (tuning on val included) on projected keys.
+  for (const keyDim of inputs.keyDims ?? []) {
+    if (keyDim >= train.split.dim) continue
+    t = performance.now()
+    const projection = fitKeyProjection(train.split, keyDim)
+    const [ptrain, pval, ptest] = [train.split, val.split, test.split].map((s) => projectSplit(projection, s))
+    const tuned = await tuneResMem({ train: ptrain, heldOut: pval, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex: nodeIndexFactory() })
+    const memory = buildMemory(ptrain, { labels, temperature: tuned.best.temperature, modelFingerprint: prepared.fingerprint, dtype: 'int8' })
+    const bytes = memoryByteLength(memory.rows, memory.dim, labels, 'int8', 'int8') + 4 * (projection.from + projection.to * projection.from)
+    add(`resmem-int8-d${keyDim}`, await resmemPredict(memory, ptest, tuned.best), bytes, embedTrainSeconds + seconds(t), { k: tuned.best.k, sigma: tuned.best.sigma, temperature: tuned.best.temperature, keyDim })
+  }
+
   // Bag-of-words multinomial naive Bayes on the same split, alpha tuned on val.
   t = performance.now()
   let bestNb = { alpha: 1, accuracy: -1 }
@@ -149,7 +164,8 @@ export async function evaluateBuild(modelDir: string, memoryDir: string, testFil
     throw new CliError(`${memoryDir}/memory.bin: built for model ${memory.modelFingerprint.slice(0, 12)}…, but ${modelDir} is ${prepared.fingerprint.slice(0, 12)}…`)
   }
   const labels = prepared.folder.config.labels
-  const test = await embedFile(prepared, 'test', testFile)
+  const embedded = await embedFile(prepared, 'test', testFile)
+  const test = bundle.projection ? { ...embedded, split: projectSplit(bundle.projection, embedded.split) } : embedded
   const classes = labels.length
   const truth = test.split.labels
   const base = Uint32Array.from({ length: test.split.rows }, (_, i) => argmax(test.split.logits.subarray(i * classes, (i + 1) * classes)))

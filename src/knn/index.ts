@@ -8,8 +8,8 @@
  *   ? createWasmIndex(simdModule, keys, rows, dim, 'simd')
  *   : createReferenceIndex(keys, rows, dim)
  */
-export type { KnnIndex, TopK } from './types.ts'
+export type { FillableIndex, FillableIndexFactory, KnnIndex, TopK } from './types.ts'
 export { MAX_DIM } from './args.ts'
-export { createReferenceIndex, scanFloat32 } from './scan.ts'
-export { createWasmIndex } from './wasm.ts'
+export { allocateReferenceIndex, createReferenceIndex, scanFloat32 } from './scan.ts'
+export { allocateWasmIndex, createWasmIndex } from './wasm.ts'
 export { simdSupported } from './simd.ts'

@@ -4,7 +4,7 @@
  */
 import { checkKeys, checkQuery } from './args.ts'
 import { TopKHeap } from './topk.ts'
-import type { KnnIndex, TopK } from './types.ts'
+import type { FillableIndex, KnnIndex, TopK } from './types.ts'
 
 /**
  * An int8 index in TypeScript. Keeps a reference to `keys` (no copy): do not mutate it afterwards.
@@ -24,6 +24,12 @@ export function createReferenceIndex(keys: Int8Array, rows: number, dim: number)
       return scanInt8(keys, rows, dim, query, k)
     },
   }
+}
+
+/** The reference index over keys to be written in place (a FillableIndexFactory). */
+export function allocateReferenceIndex(rows: number, dim: number): FillableIndex {
+  const keys = new Int8Array(rows * dim)
+  return { keys, index: createReferenceIndex(keys, rows, dim) }
 }
 
 /** The scan itself, a top-level function: its arguments are plain locals to the JIT, not closure slots. */

@@ -18,3 +18,14 @@ export interface KnnIndex {
   /** Top-k rows by int32 dot product with `query` (length `dim`); k >= 1, larger than `rows` is fine. */
   search(query: Int8Array, k: number): TopK
 }
+
+/**
+ * An index made before its keys exist: `keys` (rows*dim int8, the kernel's own memory for wasm) is filled in
+ * place afterwards, before the first search, so keys read from a file are copied once and held once.
+ */
+export interface FillableIndex {
+  keys: Int8Array
+  index: KnnIndex
+}
+
+export type FillableIndexFactory = (rows: number, dim: number) => FillableIndex

@@ -14,7 +14,7 @@
  *   outRows, outDots   min(k, rows) u32 and i32: the kernel's top-k heap, then the sorted result
  */
 import { checkKeys, checkQuery } from './args.ts'
-import type { KnnIndex, TopK } from './types.ts'
+import type { FillableIndex, KnnIndex, TopK } from './types.ts'
 
 interface KernelExports {
   memory: WebAssembly.Memory
@@ -41,6 +41,20 @@ export function createWasmIndex(
   kind: 'simd' | 'scalar',
 ): KnnIndex {
   checkKeys(keys, rows, dim)
+  const made = allocateWasmIndex(module, rows, dim, kind)
+  made.keys.set(keys)
+  return made.index
+}
+
+/**
+ * The index with room for its keys and none written yet: fill `keys` (a view of the kernel's memory) before
+ * the first search. A loader copies keys there straight from the fetched file, so they are held once.
+ * @example
+ * const { keys, index } = allocateWasmIndex(simdModule, rows, dim, 'simd')
+ * keys.set(fileKeys)
+ */
+export function allocateWasmIndex(module: WebAssembly.Module, rows: number, dim: number, kind: 'simd' | 'scalar'): FillableIndex {
+  checkKeys({ length: rows * dim }, rows, dim)
   if (kind !== 'simd' && kind !== 'scalar') throw new TypeError(`kind must be 'simd' or 'scalar', got ${String(kind)}`)
   const kernel = instantiate(module)
   // Guards against swapped files: the index would still be exact, but its `kind` (and speed) a lie.
@@ -64,7 +78,7 @@ export function createWasmIndex(
   }
 
   reserve(outRowsPtr + 8 * Math.min(rows, 256))
-  new Int8Array(memory.buffer, keysPtr, rows * dim).set(keys)
+  const keys = new Int8Array(memory.buffer, keysPtr, rows * dim)
 
   // Whole-memory views, remade only after a grow (which detaches the old ArrayBuffer). Offsets
   // below are 4-byte aligned, so the 32-bit views can address the outputs directly.
@@ -72,7 +86,7 @@ export function createWasmIndex(
   let u32 = new Uint32Array(memory.buffer)
   let i32 = new Int32Array(memory.buffer)
 
-  return {
+  const index: KnnIndex = {
     rows,
     dim,
     kind,
@@ -94,6 +108,7 @@ export function createWasmIndex(
       }
     },
   }
+  return { keys, index }
 }
 
 function instantiate(module: WebAssembly.Module): KernelExports {

@@ -167,8 +167,24 @@ export function readMemoryHeader(bytes: Uint8Array): MemoryHeader {
   }
 }
 
+export interface ReadMemoryOptions {
+  /**
+   * The caller already checked the file's SHA-256 against a manifest that lists it: skip the trailing
+   * checksum, so a load hashes each byte once (a manifest names the digest of the whole file, checksum included).
+   */
+  verified?: boolean
+  /** Only rows [first, end) of the file (a shard's share of a part); the whole file when omitted. */
+  first?: number
+  end?: number
+  /**
+   * Where the int8 keys of those rows go ((end - first) * dim values), e.g. the k-NN kernel's own memory, so
+   * keys are held once; a fresh array when omitted. The returned memory's keys view this target.
+   */
+  keysInto?: Int8Array
+}
+
 /** Parse and verify a memory.bin. Throws MemoryFormatError on anything but a complete, intact file. */
-export async function readMemory(input: Uint8Array | ArrayBuffer): Promise<ResidualMemory> {
+export async function readMemory(input: Uint8Array | ArrayBuffer, options: ReadMemoryOptions = {}): Promise<ResidualMemory> {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input)
   const h = readMemoryHeader(bytes)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -181,8 +197,10 @@ export async function readMemory(input: Uint8Array | ArrayBuffer): Promise<Resid
   const expected = s.checksum + CHECKSUM_BYTES
   if (bytes.length < expected) throw new MemoryFormatError('truncated', `${bytes.length} bytes, the header promises ${expected}`)
   if (bytes.length > expected) throw new MemoryFormatError('corrupt', `${bytes.length - expected} unexpected trailing bytes`)
-  const digest = await sha256(bytes.subarray(0, s.checksum))
-  if (!equalBytes(digest, bytes.subarray(s.checksum))) throw new MemoryFormatError('checksum_mismatch', 'checksum mismatch: the file is corrupt')
+  if (!options.verified) {
+    const digest = await sha256(bytes.subarray(0, s.checksum))
+    if (!equalBytes(digest, bytes.subarray(s.checksum))) throw new MemoryFormatError('checksum_mismatch', 'checksum mismatch: the file is corrupt')
+  }
 
   let labels: unknown
   try {
@@ -194,28 +212,38 @@ export async function readMemory(input: Uint8Array | ArrayBuffer): Promise<Resid
     throw new MemoryFormatError('corrupt', `labels must be ${h.classes} distinct strings`)
   }
 
+  const first = options.first ?? 0
+  const end = options.end ?? h.rows
+  if (!Number.isInteger(first) || !Number.isInteger(end) || first < 0 || end < first || end > h.rows) throw new RangeError(`rows [${first}, ${end}) are not rows of a ${h.rows}-row memory`)
+  const rows = end - first
   // Copy into fresh, aligned buffers: the input may sit at any byte offset and callers may reuse it.
   // Uint8Array's own slice: a Node Buffer's slice() returns a view, not a copy.
   const copy = (start: number, length: number) => Uint8Array.prototype.slice.call(bytes, start, start + length)
   const f32 = (start: number, count: number) => new Float32Array(copy(start, 4 * count).buffer)
-  const keys: MemoryKeys =
-    h.keyDtype === 'int8'
-      ? { dtype: 'int8', data: new Int8Array(copy(s.keys, h.rows * h.dim).buffer), scale: h.keyScale }
-      : { dtype: 'float32', data: f32(s.keys, h.rows * h.dim) }
-  const rowLabels = new Uint32Array(copy(s.rowLabels, 4 * h.rows).buffer)
-  for (let i = 0; i < h.rows; i++) {
-    if (rowLabels[i] >= h.classes) throw new MemoryFormatError('corrupt', `row ${i} has label id ${rowLabels[i]}, only ${h.classes} labels`)
+  let keys: MemoryKeys
+  if (h.keyDtype === 'int8') {
+    const source = new Int8Array(bytes.buffer, bytes.byteOffset + s.keys + first * h.dim, rows * h.dim)
+    const target = options.keysInto ?? new Int8Array(rows * h.dim)
+    if (target.length !== rows * h.dim) throw new RangeError(`keysInto holds ${target.length} values, rows [${first}, ${end}) have ${rows * h.dim}`)
+    target.set(source)
+    keys = { dtype: 'int8', data: target, scale: h.keyScale }
+  } else {
+    keys = { dtype: 'float32', data: f32(s.keys + 4 * first * h.dim, rows * h.dim) }
+  }
+  const rowLabels = new Uint32Array(copy(s.rowLabels + 4 * first, 4 * rows).buffer)
+  for (let i = 0; i < rows; i++) {
+    if (rowLabels[i] >= h.classes) throw new MemoryFormatError('corrupt', `row ${first + i} has label id ${rowLabels[i]}, only ${h.classes} labels`)
   }
   const residuals: MemoryResiduals =
     h.residualDtype === 'int8'
-      ? { dtype: 'int8', data: new Int8Array(copy(s.residuals, h.rows * h.classes).buffer), scales: f32(s.residualScales, h.rows) }
-      : { dtype: 'float32', data: f32(s.residuals, h.rows * h.classes) }
+      ? { dtype: 'int8', data: new Int8Array(copy(s.residuals + first * h.classes, rows * h.classes).buffer), scales: f32(s.residualScales + 4 * first, rows) }
+      : { dtype: 'float32', data: f32(s.residuals + 4 * first * h.classes, rows * h.classes) }
   if (!(Number.isFinite(h.keyScale) && h.keyScale > 0)) throw new MemoryFormatError('corrupt', `key scale ${h.keyScale} is not a positive number`)
   if (residuals.dtype === 'int8' && !residuals.scales.every((x) => Number.isFinite(x) && x > 0)) throw new MemoryFormatError('corrupt', 'residual scales must be positive numbers')
   if (keys.dtype === 'float32' && !keys.data.every(Number.isFinite)) throw new MemoryFormatError('corrupt', 'keys contain non-finite values')
   if (residuals.dtype === 'float32' && !residuals.data.every(Number.isFinite)) throw new MemoryFormatError('corrupt', 'residuals contain non-finite values')
 
-  return { rows: h.rows, dim: h.dim, labels: labels as string[], keys, rowLabels, residuals, modelFingerprint: h.modelFingerprint }
+  return { rows, dim: h.dim, labels: labels as string[], keys, rowLabels, residuals, modelFingerprint: h.modelFingerprint }
 }
 
 /** Size in bytes of a memory with these dimensions, without building it (for reports). */

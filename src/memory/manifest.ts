@@ -41,6 +41,19 @@ export const FoldedEdits = z.object({
 })
 export type FoldedEdits = z.infer<typeof FoldedEdits>
 
+/**
+ * One file of a memory written in parts (src/memory/parts.ts): a complete memory.bin of its own holding the next
+ * `rows` rows, in order. Each stays under the 25 MiB Workers Static Assets file limit.
+ */
+export const MemoryPart = z.object({
+  // A file beside manifest.json: no folders, so no path can leave the bundle.
+  file: z.string().regex(/^\w[\w.-]*$/, 'a file name beside manifest.json (letters, digits, . _ -)'),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().positive(),
+  sha256: sha256Hex,
+})
+export type MemoryPart = z.infer<typeof MemoryPart>
+
 export const Manifest = z.object({
   format: z.literal(MANIFEST_FORMAT),
   version: z.literal(MANIFEST_VERSION),
@@ -61,7 +74,9 @@ export const Manifest = z.object({
     embedding: z.object({ output: z.string(), source: z.string(), dim: z.number().int().positive() }),
   }),
   memory: z.object({
+    /** The memory as one file; with `parts`, the name of that whole, which the parts replace on disk. */
     file: z.string().min(1),
+    /** SHA-256 of the memory as one file: its identity (edit logs, caches), whichever files hold it. */
     sha256: sha256Hex,
     bytes: z.number().int().positive(),
     formatVersion: z.number().int().positive(),
@@ -74,6 +89,21 @@ export const Manifest = z.object({
       /** Worst-case move of one combined probability due to int8 residuals (quantize.ts). */
       residualErrorBound: z.number().nonnegative(),
     }),
+    /** The files holding the memory, in row order; absent: `file` alone (bundles built before parts). */
+    parts: z.array(MemoryPart).min(1).optional(),
+    /**
+     * Keys of `dim` < the embedding's dimensions: the PCA projection `resmem build --key-dim` fitted on the
+     * training keys (src/memory/projection.ts), applied to every embedding before it is a key.
+     */
+    projection: z
+      .object({
+        file: MemoryPart.shape.file,
+        sha256: sha256Hex,
+        from: z.number().int().positive(),
+        to: z.number().int().positive(),
+        method: z.string(),
+      })
+      .optional(),
   }),
   tuning: z.object({
     split: z.string(),

@@ -11,19 +11,17 @@
  *    expecting their 4xx. Every answer is checked against its expected status; latency p50/p99 per kind.
  * 2. Memory: the isolate's JS heap + ArrayBuffers + wasm memories (inspector.ts) idle, after the model loads
  *    and after load, for the staged bundle and for a copy with a synthetic `--rows`-row memory of the model's
- *    key dimension (scripts/bench/synthetic-bundle.ts). A memory.bin over the 25 MiB static-asset limit cannot be served
- *    (wrangler refuses it): the largest row count that fits is measured instead and the figure for `--rows`
- *    extrapolated, per row, from the two measurements. The big memory also runs the largest request the API
- *    takes (32 texts over the maximum tokens), since onnxruntime's wasm memory keeps its high-water mark.
+ *    key dimension (scripts/bench/synthetic-bundle.ts), written in parts of at most 24 MiB; the bytes each row
+ *    adds to the isolate against the bytes it adds to the files. The big memory also runs the largest request
+ *    the API takes (32 texts over the maximum tokens), since onnxruntime's wasm memory keeps its high-water mark.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { memoryByteLength } from '../../src/memory/format.ts'
 import type { Manifest } from '../../src/memory/manifest.ts'
-import { ASSETS_DIR, MAX_ASSET_BYTES } from '../../workers/scripts/build.ts'
+import { ASSETS_DIR } from '../../workers/scripts/build.ts'
 import { startWorker, type StartedWorker } from '../workers-node/worker.ts'
 import { connectInspector, type IsolateMemory } from './inspector.ts'
 import { writeSyntheticBundle } from '../../scripts/bench/synthetic-bundle.ts'
@@ -200,12 +198,8 @@ async function measure(started: Started, bundle: string, load: (url: URL) => Pro
 export interface LoadReport {
   mixed: MixedReport
   memory: MemoryReport[]
-  /** The memory asked for (`--rows`) and whether it could be served as one static asset. */
-  requestedRows: number
-  requestedMemoryBinBytes: number
-  requestedFitsAssetLimit: boolean
-  /** Extrapolated isolate memory with `requestedRows` after the same requests, when only fewer rows could be served. */
-  extrapolated?: { rows: number; bytesPerRow: number; total: number }
+  /** Bytes per memory row, from the staged bundle to the big synthetic one: in the isolate, in the files, their ratio. */
+  perRow: { isolate: number; file: number; ratio: number }
 }
 
 export interface LoadOptions {
@@ -238,27 +232,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 
   const staged = join(ASSETS_DIR, model)
   if (!existsSync(join(staged, 'manifest.json'))) throw new Error(`${staged} is not staged: run npm run build:worker`)
-  const manifest = JSON.parse(readFileSync(join(staged, 'manifest.json'), 'utf8')) as Manifest
-  const { dim } = manifest.model.embedding
-  const size = (rows: number) => memoryByteLength(rows, dim, manifest.labels, 'int8', 'int8')
-  const requestedMemoryBinBytes = size(options.rows)
-  const fits = requestedMemoryBinBytes <= MAX_ASSET_BYTES
-  let rows = options.rows
-  if (!fits) {
-    while (size(rows) > MAX_ASSET_BYTES) rows = Math.floor(rows * 0.99)
-    rows = Math.floor(rows / 1000) * 1000
-    log(`a ${options.rows}-row memory of dim ${dim} is ${(requestedMemoryBinBytes / MiB).toFixed(1)} MiB, over the ${MAX_ASSET_BYTES / MiB} MiB static-asset limit: measuring ${rows} rows (${(size(rows) / MiB).toFixed(1)} MiB) and extrapolating`)
-  }
-
+  const rows = options.rows
   const dir = mkdtempSync(join(tmpdir(), 'resmem-load-assets-'))
   try {
     const name = `${model}-${rows}`
-    log(`writing a synthetic ${rows}-row memory (dim ${dim}) into a copy of ${model}`)
-    await writeSyntheticBundle(staged, join(dir, name), rows)
+    // In parts of at most 24 MiB (src/memory/parts.ts): each one a static asset.
+    log(`writing a synthetic ${rows}-row memory into a copy of ${model}`)
+    const synthetic = await writeSyntheticBundle(staged, join(dir, name), rows)
+    log(`${(synthetic.memoryBytes / MiB).toFixed(1)} MiB in ${synthetic.parts} part(s)`)
     const big = await start({ MODEL: name }, dir)
     try {
       memory.push(
-        await measure(big, `${name} (synthetic memory)`, async (url) => {
+        await measure(big, `${name} (synthetic memory, ${synthetic.parts} parts)`, async (url) => {
           const valid = KINDS.filter((k) => k.expect === 200)
           const report = await mixedLoad(url, 1000, options.connections, valid)
           // The largest request the API takes, MAX_BATCH texts each over the model's maximum tokens: onnxruntime's
@@ -277,14 +262,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     rmSync(dir, { recursive: true, force: true })
   }
 
-  let extrapolated: LoadReport['extrapolated']
-  if (!fits) {
-    const [a, b] = memory
-    // Per row from the two loads (same model, same runtime), added to the big memory's figure after its load.
-    const bytesPerRow = (b.loaded.total - a.loaded.total) / (b.rows - a.rows)
-    extrapolated = { rows: options.rows, bytesPerRow, total: b.afterLoad.total + bytesPerRow * (options.rows - b.rows) }
-  }
-  return { mixed: mixed!, memory, requestedRows: options.rows, requestedMemoryBinBytes, requestedFitsAssetLimit: fits, extrapolated }
+  // Per row, from the two loads (same model, same runtime): what the isolate and the memory's files grow by.
+  const [a, b] = memory
+  const isolateBytesPerRow = (b.loaded.total - a.loaded.total) / (b.rows - a.rows)
+  const fileBytesPerRow = (b.memoryBinBytes - a.memoryBinBytes) / (b.rows - a.rows)
+  return { mixed: mixed!, memory, perRow: { isolate: isolateBytesPerRow, file: fileBytesPerRow, ratio: isolateBytesPerRow / fileBytesPerRow } }
 }
 
 const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`
@@ -305,9 +287,7 @@ export function formatReport(r: LoadReport): string {
         `    after ${x.afterLoadRequests}: ${mib(x.afterLoad.total)} (heap ${mib(x.afterLoad.heapUsed)}, ArrayBuffers ${mib(x.afterLoad.arrayBuffers)}, wasm ${x.afterLoad.wasmMemories.map(mib).join(' + ')})`,
       ].join('\n'),
     ),
-    r.requestedFitsAssetLimit
-      ? `  ${r.requestedRows} rows fit one static asset (${mib(r.requestedMemoryBinBytes)} <= 25 MiB)`
-      : `  ${r.requestedRows} rows: memory.bin would be ${mib(r.requestedMemoryBinBytes)}, over the 25 MiB static-asset limit (not servable as an asset); extrapolated isolate memory ${mib(r.extrapolated!.total)} (${(r.extrapolated!.bytesPerRow).toFixed(0)} bytes/row)`,
+    `  per memory row: ${r.perRow.isolate.toFixed(0)} bytes in the isolate, ${r.perRow.file.toFixed(0)} in the files (x${r.perRow.ratio.toFixed(3)})`,
   ]
   return lines.join('\n')
 }

@@ -14,9 +14,8 @@ import { ArtifactError } from '../../src/bundle/source.ts'
 import { sha256Hex } from '../../src/memory/checksum.ts'
 import { readMemory } from '../../src/memory/format.ts'
 import type { Manifest } from '../../src/memory/manifest.ts'
-import type { AssetsBinding } from '../../workers/env.ts'
 import { editJson, manifestOf, readFiles, rechecksum, sourceOf, withMemory, withModel, type BundleFiles } from './bundle-files.ts'
-import { env, MODEL, modelStaged, postJson } from './helpers.ts'
+import { env, MODEL, modelStaged, postJson, staged } from './helpers.ts'
 
 const SEED = 20261126
 const CODES = ['missing_file', 'corrupt', 'model_mismatch', 'dimension_mismatch', 'label_mismatch']
@@ -141,23 +140,6 @@ describe('loadBundle on random and mutated files', () => {
     )
   })
 })
-
-/** The files as the bundle folder `folder` behind an ASSETS binding; everything else from the staged assets. */
-function staged(folder: string, initial: BundleFiles) {
-  let files = initial
-  let reads = 0
-  const binding: AssetsBinding = {
-    async fetch(input, init) {
-      const req = new Request(input, init)
-      const path = new URL(req.url).pathname.slice(1)
-      if (!path.startsWith(`${folder}/`)) return env.ASSETS.fetch(req)
-      reads++
-      const bytes = files.get(path.slice(folder.length + 1))
-      return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>) : new Response('not found', { status: 404 })
-    },
-  }
-  return { binding, reads: () => reads, replace: (next: BundleFiles) => (files = next) }
-}
 
 const without = (path: string) => async (files: BundleFiles) => {
   const out = new Map(files)

@@ -7,6 +7,7 @@ import { ArtifactError, type FileSource } from '../../src/bundle/source.ts'
 import { sha256, sha256Hex } from '../../src/memory/checksum.ts'
 import { readMemory, writeMemory, type ResidualMemory } from '../../src/memory/format.ts'
 import type { Manifest } from '../../src/memory/manifest.ts'
+import { writeMemoryParts } from '../../src/memory/parts.ts'
 
 export type BundleFiles = Map<string, Uint8Array>
 
@@ -50,6 +51,18 @@ export async function withMemory(files: BundleFiles, memory: ResidualMemory): Pr
     m.memory.rows = memory.rows
     m.memory.dim = memory.dim
     if (memory.keys.dtype === 'int8') m.memory.quantization.keyScale = memory.keys.scale
+    delete m.memory.parts
+  })
+}
+
+/** A copy whose memory.bin is replaced by parts of at most `maxPartBytes` (src/memory/parts.ts), listed in the manifest. */
+export async function withParts(files: BundleFiles, maxPartBytes: number): Promise<BundleFiles> {
+  const written = await writeMemoryParts(await readMemory(files.get('memory.bin')!), maxPartBytes)
+  const out = new Map(files)
+  out.delete('memory.bin')
+  for (const [file, bytes] of Object.entries(written.files)) out.set(file, bytes)
+  return editJson<Manifest>(out, 'manifest.json', (m) => {
+    m.memory = { ...m.memory, ...written.manifest }
   })
 }
 

@@ -1,5 +1,7 @@
 import { env, exports } from 'cloudflare:workers'
 import type { ServedModel } from '../../workers/classifier.ts'
+import type { AssetsBinding } from '../../workers/env.ts'
+import type { BundleFiles } from './bundle-files.ts'
 import type { Manifest } from '../../src/memory/manifest.ts'
 import type { Classification } from '../../src/types.ts'
 
@@ -43,3 +45,21 @@ export const MODEL = env.MODEL || 'spam'
 export const modelStaged = (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).ok
 // `npm test` builds and stages the bundle first (pretest); without it these tests cannot say anything.
 if (!modelStaged) throw new Error(`test/workers: no staged bundle "${MODEL}": run \`npx tsx scripts/resmem.ts build-defaults --only ${MODEL}\` and \`npm run build:worker\``)
+
+/** The files as the bundle folder `folder` behind an ASSETS binding; everything else from the staged assets. */
+export function staged(folder: string, initial: BundleFiles) {
+  let files = initial
+  let reads = 0
+  const binding: AssetsBinding = {
+    async fetch(input, init) {
+      const req = new Request(input, init)
+      const path = new URL(req.url).pathname.slice(1)
+      if (!path.startsWith(`${folder}/`)) return env.ASSETS.fetch(req)
+      reads++
+      const bytes = files.get(path.slice(folder.length + 1))
+      return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>) : new Response('not found', { status: 404 })
+    },
+  }
+  return { binding, reads: () => reads, replace: (next: BundleFiles) => (files = next) }
+}
+

@@ -20,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { BUNDLE_FILES } from '../../src/bundle/load.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
+import { memoryParts } from '../../src/memory/parts.ts'
 import { ensureWasm, kernelPath } from '../../wasm/build.ts'
 import { stageWeb, type WebBuild } from '../../scripts/web/build.ts'
 
@@ -66,7 +67,9 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 /** The files of one built bundle, checked against its manifest; throws saying what is wrong. */
 async function bundleFiles(dir: string): Promise<string[]> {
   const manifest = parseManifest(await readFile(join(dir, 'manifest.json')))
-  const files = [...BUNDLE_FILES, manifest.model.file, manifest.memory.file]
+  const parts = memoryParts(manifest.memory)
+  const projection = manifest.memory.projection ? [manifest.memory.projection] : []
+  const files = [...BUNDLE_FILES, manifest.model.file, ...parts.map((p) => p.file), ...projection.map((p) => p.file)]
   for (const file of files) {
     const full = resolve(dir, file)
     if (!full.startsWith(dir + sep)) throw new Error(`${file}: outside the bundle`)
@@ -74,7 +77,7 @@ async function bundleFiles(dir: string): Promise<string[]> {
     const size = (await stat(full)).size
     if (size > MAX_ASSET_BYTES) throw new Error(`${file}: ${size} bytes, over the 25 MiB Workers Static Assets limit`)
   }
-  for (const { file, sha256: want } of [manifest.model, manifest.memory]) {
+  for (const { file, sha256: want } of [manifest.model, ...parts, ...projection]) {
     if (sha256(await readFile(join(dir, file))) !== want) throw new Error(`${file}: SHA-256 differs from manifest.json (a build in progress?)`)
   }
   return files
