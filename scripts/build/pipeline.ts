@@ -15,6 +15,7 @@ import { embedSplit, labelIds, type EmbeddedSplit } from './embed.ts'
 import { foldInto, readEditsFile } from './edits.ts'
 import { MODEL_FILE, readModelFolder, type ModelFolder } from './model-folder.ts'
 import { writeBundleAtomically } from './output.ts'
+import { choosePrecision, type PrecisionChoice } from './precision.ts'
 import { DEFAULT_GRID, baseAccuracy, tuneResMem, type Grid, type ScoredPoint } from './tune.ts'
 
 export const VERSIONS: Record<string, string> = {
@@ -39,6 +40,8 @@ export interface BuildOptions {
   key?: KeySpec
   /** An edit log (`resmem memory pull`) to fold into the memory (scripts/build/edits.ts). */
   edits?: string
+  /** Base model precision: 'auto' (default: int8 when val accuracy drops by at most 0.2 points), 'fp32', 'int8'. */
+  quantizeModel?: PrecisionChoice
 }
 
 /** A model made ResMem-ready and run once: what build and eval both start from. */
@@ -52,6 +55,8 @@ export interface PreparedModel {
   key: string
   tokenizer: TextTokenizer
   runner: ModelRunner
+  /** Where the bundle holds the model: onnx/model.onnx, or onnx/model_quantized.onnx for int8 (precision.ts). */
+  file: string
 }
 
 export async function prepareModel(location: string, hub?: HubOptions, key: KeySpec = 'penultimate'): Promise<PreparedModel> {
@@ -71,6 +76,7 @@ export async function prepareModel(location: string, hub?: HubOptions, key: KeyS
     key: edited.key,
     tokenizer: new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.config.maxLength),
     runner,
+    file: MODEL_FILE,
   }
 }
 
@@ -92,7 +98,9 @@ export interface BuildResult {
 /** model folder + labelled train/val -> ResMem-ready ONNX, int8 memory.bin, manifest.json (written atomically). */
 export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const started = performance.now()
-  const prepared = await prepareModel(o.model, o.hub, o.key)
+  const { prepared, precision } = await choosePrecision(await prepareModel(o.model, o.hub, o.key), o.quantizeModel ?? 'auto', async (p) =>
+    baseAccuracy((await embedFile(p, 'val', o.val, o.batchSize)).split),
+  )
   const labels = prepared.folder.config.labels
   const edits = o.edits ? await readEditsFile(o.edits, { fingerprint: prepared.fingerprint, labels, dim: prepared.embedding.dim }) : undefined
   const train = await embedFile(prepared, 'train', o.train, o.batchSize)
@@ -122,7 +130,7 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     labels,
     resmem: { k: best.k, sigma: best.sigma, temperature: best.temperature, key: prepared.key },
     model: {
-      file: MODEL_FILE,
+      file: prepared.file,
       sha256: prepared.fingerprint,
       bytes: prepared.model.length,
       maxLength: prepared.tokenizer.maxLength,
@@ -147,11 +155,12 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemFp32Accuracy: best.accuracy, valResmemInt8Accuracy: int8Accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
     data: { train: { file: o.train.split('/').pop()!, sha256: await sha256Hex(trainBytes), rows: train.examples.length } },
     ...(folded ? { edits: folded.edits } : {}),
+    precision,
     versions: VERSIONS,
   })
   await writeBundleAtomically(o.out, {
     ...prepared.folder.files,
-    [MODEL_FILE]: prepared.model,
+    [prepared.file]: prepared.model,
     'memory.bin': memoryBytes,
     'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
   })

@@ -9,6 +9,7 @@ import { dirSource } from '../../src/node/source.ts'
 import { nodeIndexFactory } from '../../src/node/index.ts'
 import { CliError } from '../cli/errors.ts'
 import { embedFile, prepareModel, type PreparedModel } from '../build/pipeline.ts'
+import { QUANTIZED_MODEL_FILE, quantizePrepared } from '../build/precision.ts'
 import { parseKeySpec, type KeySpec } from '../export/index.ts'
 import type { EmbeddedSplit } from '../build/embed.ts'
 import { DEFAULT_GRID, baseAccuracy, tuneResMem, type ScoredPoint } from '../build/tune.ts'
@@ -144,7 +145,8 @@ export async function evaluateBuild(modelDir: string, memoryDir: string, testFil
   }
   const { memory, manifest } = bundle
   // Make the model ResMem-ready with the key the memory was built with, so the fingerprints can match.
-  const prepared = await prepareModel(modelDir, undefined, parseKeySpec(manifest.resmem.key))
+  const fp32 = await prepareModel(modelDir, undefined, parseKeySpec(manifest.resmem.key))
+  const prepared = manifest.model.file === QUANTIZED_MODEL_FILE ? await quantizePrepared(fp32) : fp32
   if (memory.modelFingerprint !== prepared.fingerprint) {
     throw new CliError(`${memoryDir}/memory.bin: built for model ${memory.modelFingerprint.slice(0, 12)}…, but ${modelDir} is ${prepared.fingerprint.slice(0, 12)}…`)
   }
