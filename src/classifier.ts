@@ -5,6 +5,7 @@ import { FoldMap } from './memory/fold.ts'
 import { replayEdits } from './memory/replay.ts'
 import { encodeRow, type EncodedRow } from './memory/row.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
+import { MicroBatcher } from './model/micro-batch.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
 import { MemorySearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
 import { TextTokenizer } from './tokenize/index.ts'
@@ -23,6 +24,11 @@ export interface ClassifierOptions {
    * hold exactly its rows, with its row numbers as their orders.
    */
   builtSegments?: readonly Segment[]
+  /**
+   * Run texts that wait while the model is busy together, batchSize at most per run, only texts of one token
+   * length per run so every answer is the one the text gets alone (src/model/micro-batch.ts). Off by default.
+   */
+  microBatch?: boolean
 }
 
 export interface ClassifyOptions {
@@ -53,6 +59,8 @@ export class ResMemClassifier {
   readonly fold: FoldMap
   private readonly search: MemorySearch
   private readonly batchSize: number
+  /** Set when options.microBatch is on. */
+  readonly microBatcher: MicroBatcher | undefined
 
   private constructor(
     readonly bundle: Bundle,
@@ -64,6 +72,9 @@ export class ResMemClassifier {
     const { k, sigma, temperature } = bundle.manifest.resmem
     this.params = { k, sigma, temperature }
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 16))
+    this.microBatcher = options.microBatch
+      ? new MicroBatcher({ run: (batch) => model.run(batch), batchOf: (ids) => tokenizer.batchOf(ids), maxBatch: this.batchSize })
+      : undefined
     const { memory } = bundle
     this.fold = new FoldMap(memory.rows, bundle.manifest.edits)
     const { createIndex } = options
@@ -86,6 +97,7 @@ export class ResMemClassifier {
 
   /** Logits and embeddings for many texts, in batches. */
   async embed(texts: readonly string[]): Promise<{ outputs: ModelOutputs[]; truncated: boolean[] }> {
+    if (this.microBatcher) return this.embedMicroBatched(this.microBatcher, texts)
     const outputs: ModelOutputs[] = []
     const truncated: boolean[] = []
     for (let i = 0; i < texts.length; i += this.batchSize) {
@@ -94,6 +106,16 @@ export class ResMemClassifier {
       truncated.push(...batch.truncated)
     }
     return { outputs, truncated }
+  }
+
+  private async embedMicroBatched(batcher: MicroBatcher, texts: readonly string[]): Promise<{ outputs: ModelOutputs[]; truncated: boolean[] }> {
+    const max = this.tokenizer.maxLength
+    const encoded = texts.map((t) => this.tokenizer.ids(t))
+    const outs = await Promise.all(encoded.map((ids) => batcher.embed(ids.length > max ? ids.slice(0, max) : ids)))
+    return {
+      outputs: outs.map((o) => ({ batch: 1, classes: o.logits.length, dim: o.embedding.length, logits: o.logits, embedding: o.embedding })),
+      truncated: encoded.map((ids) => ids.length > max),
+    }
   }
 
   decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams = this.params): Promise<ResMemDecision> {

@@ -50,7 +50,7 @@ export const ORT_BATCH = 4
 export async function loadServedModel(source: FileSource, env: Bindings, settings: Settings): Promise<ServedModel> {
   const started = Date.now()
   const bundle = await loadBundle(source)
-  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH })
+  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, microBatch: settings.microBatch })
   const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn: KNN_KERNEL, loadMs: Date.now() - started }
   const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs }) : undefined
   return {

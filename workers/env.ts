@@ -37,6 +37,8 @@ export interface Bindings {
   MEMORY_SYNC_MS?: string
   /** Most learned examples a memory holds (adds not forgotten). Default 100000. */
   MAX_MEMORY_EDITS?: string
+  /** "off" runs each request's texts on its own; default "on": texts waiting for the model run together (src/model/micro-batch.ts). */
+  MICRO_BATCH?: string
 }
 
 export interface Settings {
@@ -50,9 +52,11 @@ export interface Settings {
   corsOrigins?: readonly string[] | '*'
   memorySyncMs: number
   maxMemoryEdits: number
+  /** Texts of concurrent requests share onnxruntime runs (MICRO_BATCH). */
+  microBatch: boolean
 }
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000 }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, microBatch: true }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -94,7 +98,14 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     memorySyncMs: nonNegative('MEMORY_SYNC_MS', env.MEMORY_SYNC_MS, DEFAULTS.memorySyncMs),
     maxMemoryEdits: positiveInt('MAX_MEMORY_EDITS', env.MAX_MEMORY_EDITS, DEFAULTS.maxMemoryEdits),
+    microBatch: onOff('MICRO_BATCH', env.MICRO_BATCH, DEFAULTS.microBatch),
   }
+}
+
+function onOff(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback
+  if (value === 'on' || value === 'off') return value === 'on'
+  throw new ConfigError(`${name} must be "on" or "off", got "${value}"`)
 }
 
 const list = (value: string) => value.split(/[\s,]+/).filter(Boolean)

@@ -1,15 +1,21 @@
 /**
- * int8 base model: the weights of MatMul/Gemm and the word-embedding table as int8, the way onnxruntime's
- * dynamic quantization (`quantize_dynamic`, QUInt8 activations, QInt8 weights, per tensor) writes them,
- * so transformers.js' `model_quantized.onnx` and ours run the same kernels.
+ * int8 base model: the weights of MatMul/Gemm and the word-embedding table as int8, on onnxruntime's
+ * integer kernels (MatMulInteger, DequantizeLinear), as its dynamic quantization (`quantize_dynamic`) does,
+ * with one change: activations are quantized per row (per token) instead of per tensor.
  *
- *   MatMul(X, W)             DynamicQuantizeLinear(X) -> Xq (uint8), Xs, Xz      (one per X, shared)
- *   Gemm(X, W, C) transB=1   MatMulInteger(Xq, Wq, Xz, 0) -> int32;  Cast float;  * (Xs * Ws)  [+ C]
- *   Gather(E, input_ids)     DequantizeLinear(Gather(Eq, input_ids), Es, 0)
+ *   X [.., K] (one scale per row, shared by every MatMul reading X):
+ *     s = max(max|x|, 1e-30) / 127 per row;  Xq = Cast<int8>(Round(X / s))
+ *   MatMul(X, W)  /  Gemm(X, W, C) transB=1:
+ *     MatMulInteger(Xq, Wq) -> int32;  Cast float;  * (max|x| / (127 / Ws))  [+ C]
+ *   Gather(E, input_ids):
+ *     DequantizeLinear(Gather(Eq, input_ids), Es, 0)
  *
- * Wq = round(W / Ws) with Ws = max|W| / 127 (symmetric, zero point 0, range [-127, 127]). Every quantized
- * op's output keeps its original tensor name, so the `embedding` output and any key nodes read on unchanged.
- * Other ops (attention's activation x activation MatMuls, LayerNorm, ...) stay float32.
+ * Weights: Wq = round(W / Ws), Ws = max|W| / 127 (symmetric, per tensor, [-127, 127]).
+ * Why per row: DynamicQuantizeLinear takes one scale over the whole [batch, tokens, K] tensor, so a text's
+ * logits would depend on the other texts of its batch (and on padding). Per row, each token's integer
+ * product is exact and its scale its own: a text gets the same answer alone or micro-batched.
+ * Every quantized op's output keeps its original tensor name, so the `embedding` output and any key nodes
+ * read on unchanged. Other ops (attention's activation x activation MatMuls, LayerNorm, ...) stay float32.
  *
  * The graph is decoded, edited and spliced back into the ModelProto bytes (wire.ts): model-level fields
  * keep their bytes; node fields newer than onnx-proto's schema (metadata_props) are dropped, which ORT
@@ -37,6 +43,7 @@ export interface QuantizeResult {
 }
 
 const { FLOAT, INT8 } = onnx.TensorProto.DataType
+const { INT, INTS } = onnx.AttributeProto.AttributeType
 
 /** A float32 initializer's values (raw_data little-endian, or float_data). */
 function floats(t: TensorProto): Float32Array {
@@ -118,22 +125,26 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
   const added: TensorProto[] = []
   const replaced = new Set<string>()
   const quantizedWeights = new Map<string, { q: string; scale: string }>()
-  const dynamic = new Map<string, { q: string; scale: string; zero: string }>()
+  const dynamic = new Map<string, { q: string; scale: string; floor: string }>()
   const result: QuantizeResult = { bytes: model, matmuls: [], embeddings: [], weightBytes: { float32: 0, int8: 0 } }
   const zeroInt8 = tensor('quantize/zero_int8')
-  added.push(scalar(zeroInt8, INT8, 0))
+  const tiny = tensor('quantize/tiny')
+  const q127 = tensor('quantize/127')
+  added.push(scalar(zeroInt8, INT8, 0), scalar(tiny, FLOAT, 1e-30), scalar(q127, FLOAT, 127))
 
-  const weight = (t: TensorProto, transposed: boolean): { q: string; scale: string; dims: number[] } => {
+  /** `scale` names Ws for an embedding table, 127 / Ws for a MatMul weight. */
+  const weight = (t: TensorProto, transposed: boolean, embedding: boolean): { q: string; scale: string; dims: number[] } => {
     const [rows, cols] = (t.dims ?? []).map(toNumber)
-    const key = `${t.name}${transposed ? '/T' : ''}`
+    const key = `${t.name}${transposed ? '/T' : ''}${embedding ? '/table' : ''}`
     const dims = transposed ? [cols, rows] : [rows, cols]
     const cached = quantizedWeights.get(key)
     if (cached) return { ...cached, dims }
     const values = transposed ? transpose(floats(t), rows, cols) : floats(t)
     const { q, scale } = quantizeSymmetric(values)
     const qName = tensor(`${t.name}_quantized`)
-    const sName = tensor(`${t.name}_scale`)
-    added.push(int8Tensor(qName, dims, q), scalar(sName, FLOAT, scale))
+    // A MatMul weight needs 127 / Ws (see the scale Div below), a table Ws.
+    const sName = tensor(!embedding ? `${t.name}_127_over_scale` : `${t.name}_scale`)
+    added.push(int8Tensor(qName, dims, q), scalar(sName, FLOAT, embedding ? scale : 127 / scale))
     result.weightBytes.float32 += values.length * 4
     result.weightBytes.int8 += values.length
     replaced.add(t.name ?? '')
@@ -151,11 +162,27 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
     const gemmOk =
       node.opType === 'Gemm' && intAttr(node, 'transA', 0) === 0 && floatAttr(node, 'alpha', 1) === 1 && (c === undefined || c === '' || floatAttr(node, 'beta', 1) === 1)
     if (isDefault && out && (node.opType === 'MatMul' || gemmOk) && floatMatrix(b)) {
-      const w = weight(floatMatrix(b)!, node.opType === 'Gemm' && intAttr(node, 'transB', 0) === 1)
+      const w = weight(floatMatrix(b)!, node.opType === 'Gemm' && intAttr(node, 'transB', 0) === 1, false)
       let x = dynamic.get(a!)
       if (!x) {
-        x = { q: tensor(`${a}_quantized`), scale: tensor(`${a}_scale`), zero: tensor(`${a}_zero_point`) }
-        nodes.push({ opType: 'DynamicQuantizeLinear', name: nodeName(`${a}_QuantizeLinear`), input: [a!], output: [x.q, x.scale, x.zero] })
+        // Per row of X (one token), symmetric: s = max|x| / 127, q = round(x / s). See the top of the file.
+        const abs = tensor(`${a}_abs`)
+        const max = tensor(`${a}_absmax`)
+        const floor = tensor(`${a}_absmax_floor`)
+        const scale = tensor(`${a}_scale`)
+        const ratio = tensor(`${a}_ratio`)
+        const rounded = tensor(`${a}_rounded`)
+        const q = tensor(`${a}_quantized`)
+        nodes.push(
+          { opType: 'Abs', name: nodeName(`${a}_Abs`), input: [a!], output: [abs] },
+          { opType: 'ReduceMax', name: nodeName(`${a}_ReduceMax`), input: [abs], output: [max], attribute: [{ name: 'axes', type: INTS, ints: [-1] }, { name: 'keepdims', type: INT, i: 1 }] },
+          { opType: 'Max', name: nodeName(`${a}_Max`), input: [max, tiny], output: [floor] },
+          { opType: 'Div', name: nodeName(`${a}_scale_Div`), input: [floor, q127], output: [scale] },
+          { opType: 'Div', name: nodeName(`${a}_Div`), input: [a!, scale], output: [ratio] },
+          { opType: 'Round', name: nodeName(`${a}_Round`), input: [ratio], output: [rounded] },
+          { opType: 'Cast', name: nodeName(`${a}_Cast`), input: [rounded], output: [q], attribute: [{ name: 'to', type: INT, i: INT8 }] },
+        )
+        x = { q, scale, floor }
         dynamic.set(a!, x)
       }
       const int32 = tensor(`${out}_int32`)
@@ -163,9 +190,12 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
       const scale = tensor(`${out}_scale`)
       const scaled = c ? tensor(`${out}_scaled`) : out
       nodes.push(
-        { opType: 'MatMulInteger', name: nodeName(`${base}_quant`), input: [x.q, w.q, x.zero, zeroInt8], output: [int32] },
-        { opType: 'Cast', name: nodeName(`${base}_cast`), input: [int32], output: [asFloat], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }] },
-        { opType: 'Mul', name: nodeName(`${base}_scale_mul`), input: [x.scale, w.scale], output: [scale] },
+        { opType: 'MatMulInteger', name: nodeName(`${base}_quant`), input: [x.q, w.q], output: [int32] },
+        { opType: 'Cast', name: nodeName(`${base}_cast`), input: [int32], output: [asFloat], attribute: [{ name: 'to', type: INT, i: FLOAT }] },
+        // x's row scale times W's scale, as floor(max|x|) / (127 / Ws): a Div, because ORT fuses
+        // MatMulInteger -> Cast -> Mul(Mul(a_scale, b_scale)) into MatMulIntegerToFloat, which reads a_scale
+        // as one number and gave wrong logits (off by up to 0.9) with these per-row scales.
+        { opType: 'Div', name: nodeName(`${base}_scale_div`), input: [x.floor, w.scale], output: [scale] },
         { opType: 'Mul', name: nodeName(`${base}_output_mul`), input: [asFloat, scale], output: [scaled] },
       )
       if (c) nodes.push({ opType: 'Add', name: nodeName(`${base}_bias_add`), input: [scaled, c], output: [out] })
@@ -174,7 +204,7 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
     }
     if (isDefault && out && node.opType === 'Gather' && intAttr(node, 'axis', 0) === 0 && ids.has(b ?? '') && floatMatrix(a)) {
       const table = floatMatrix(a)!
-      const w = weight(table, false)
+      const w = weight(table, false, true)
       const gathered = tensor(`${out}_quantized`)
       nodes.push(
         { ...node, input: [w.q, b!], output: [gathered] },

@@ -46,10 +46,14 @@ export class TextTokenizer {
   }
 
   encodeBatch(texts: readonly string[]): EncodedBatch {
-    const encoded = texts.map((t) => this.ids(t))
+    return this.batchOf(texts.map((t) => this.ids(t)))
+  }
+
+  /** A padded batch of token id lists (from ids()), each cut to maxLength. */
+  batchOf(encoded: readonly (readonly number[])[]): EncodedBatch {
     const truncated = encoded.map((ids) => ids.length > this.maxLength)
     const length = Math.max(1, ...encoded.map((ids) => Math.min(ids.length, this.maxLength)))
-    const batch = texts.length
+    const batch = encoded.length
     const inputIds = new BigInt64Array(batch * length).fill(BigInt(this.padId))
     const attentionMask = new BigInt64Array(batch * length)
     encoded.forEach((ids, b) => {

@@ -11,11 +11,11 @@ import { TextTokenizer } from '../../src/tokenize/index.ts'
 
 /**
  * Parity of the int8 graph with float32. Stated bounds (measured, then given headroom):
- * - HF-shaped fixtures (random weights, |logits| < 2): every logit within 0.05 of torch's float32 value.
+ * - HF-shaped fixtures (random weights, |logits| < 2): every logit within 0.1 of torch's float32 value (worst seen 0.06).
  * - the shipped models on real validation texts: every logit within 0.05 x the text's largest |logit| + 0.05,
  *   and the predicted label the same for at least 98% of the texts.
  */
-const FIXTURE_TOL = 0.05
+const FIXTURE_TOL = 0.1
 const fixture = (name: string, file: string) => fileURLToPath(new URL(`../fixtures/${name}/${file}`, import.meta.url))
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
 
@@ -39,7 +39,7 @@ describe('quantizeModel (int8 MatMul/Gemm weights and word embeddings)', () => {
       expect(q.embeddings).toHaveLength(1)
       expect(q.weightBytes.int8 * 4).toBe(q.weightBytes.float32)
       const ops = new Set(decodeModel(q.bytes).graph.node!.map((n) => n.opType))
-      for (const op of ['DynamicQuantizeLinear', 'MatMulInteger', 'DequantizeLinear']) expect(ops).toContain(op)
+      for (const op of ['MatMulInteger', 'DequantizeLinear']) expect(ops).toContain(op)
       const session = await ort.InferenceSession.create(q.bytes)
       expect(session.outputNames).toEqual(expect.arrayContaining(['logits', 'embedding']))
       const expected = JSON.parse(readFileSync(fixture(name, 'expected.json'), 'utf8')) as { cases: { inputs: Record<string, number[][]>; logits: number[][] }[] }
@@ -83,12 +83,18 @@ describe('quantizeModel (int8 MatMul/Gemm weights and word embeddings)', () => {
       }
       expect(agree / batch.batch).toBeGreaterThanOrEqual(0.98)
 
-      // The worker's runtime: onnxruntime-web's wasm build has the kernels (MatMulInteger, DynamicQuantizeLinear).
+      // The worker's runtime, onnxruntime-web's wasm build, has the kernels (MatMulInteger, Round, Cast to int8),
+      // and with per-row activation scales a text's logits do not depend on its batch-mates (padded length equal).
       ortWeb.env.wasm.numThreads = 1
       const web = await ortWeb.InferenceSession.create(int8)
-      const webFeeds = { input_ids: new ortWeb.Tensor('int64', batch.inputIds.slice(0, batch.length), [1, batch.length]), attention_mask: new ortWeb.Tensor('int64', batch.attentionMask.slice(0, batch.length), [1, batch.length]) }
-      const webLogits = (await web.run(webFeeds)).logits.data as Float32Array
-      for (let i = 0; i < classes; i++) expect(Math.abs(webLogits[i] - lb[i])).toBeLessThan(0.02 * Math.max(1, Math.abs(lb[i])))
+      const webRun = async (rows: number) =>
+        (await web.run({
+          input_ids: new ortWeb.Tensor('int64', batch.inputIds.slice(0, rows * batch.length), [rows, batch.length]),
+          attention_mask: new ortWeb.Tensor('int64', batch.attentionMask.slice(0, rows * batch.length), [rows, batch.length]),
+        })).logits.data as Float32Array
+      const [webBatch, webAlone] = [await webRun(4), await webRun(1)]
+      expect(Array.from(webAlone)).toEqual(Array.from(webBatch.subarray(0, classes)))
+      for (let i = 0; i < 4 * classes; i++) expect(Math.abs(webBatch[i] - lb[i])).toBeLessThan(0.02 * Math.max(1, Math.abs(lb[i])))
     })
   }
 })
