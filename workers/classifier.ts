@@ -14,6 +14,7 @@ import type { Bindings, Settings } from './env.ts'
 import { KNN_KERNEL, simdIndex } from './knn.ts'
 import { MemorySync } from './memory-sync.ts'
 import { ORT_VERSION, workerdOrt } from './ort.ts'
+import { ORT_BATCH } from './ort-batch.ts'
 
 /** What the routes need from a loaded model. */
 export interface ServedModel {
@@ -39,12 +40,7 @@ export class ModelUnavailableError extends Error {
   }
 }
 
-/**
- * Texts per onnxruntime run. ORT's wasm memory grows to the largest batch it has run and never shrinks: a
- * request of 32 texts at the maximum tokens took it from 28 to 71 MiB in batches of 16, to 33 MiB in batches
- * of 4, at the same latency (test/load, one thread). The isolate has 128 MB.
- */
-export const ORT_BATCH = 4
+export { ORT_BATCH } from './ort-batch.ts'
 
 /** Loads a bundle from `source` and runs it with onnxruntime-web; its edits live in env.EDIT_LOG. */
 export async function loadServedModel(source: FileSource, env: Bindings, settings: Settings): Promise<ServedModel> {

@@ -6,7 +6,7 @@ import type { LoadResult } from './load.ts'
 import type { MemoryBench } from './memory.ts'
 import type { NodeCompareResult } from './node-compare.ts'
 
-export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning'] as const
+export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'cpu'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export const TARGETS = {
@@ -43,6 +43,8 @@ export interface WorkerLatency extends LatencyResult {
   ratio: { p50: number; p99: number; pairedMedian: number; netP50: number }
 }
 
+import type { CpuBench } from './cpu.ts'
+
 export interface BenchResult {
   format: 'resmem-bench'
   version: 1
@@ -61,6 +63,8 @@ export interface BenchResult {
   memory?: MemoryBench
   /** Learning at the edge: casual notes, half split (scripts/bench/learning.ts). */
   learning?: LearningBench
+  /** CPU per call, fp32 vs int8 base model, worker code path in Node (scripts/bench/cpu.ts); also DIR/cpu.json. */
+  cpu?: CpuBench
   targets: TargetCheck[]
   /** Sections that failed, with the reason: their numbers are missing above. */
   failures: { section: Section; message: string }[]

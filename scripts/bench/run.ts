@@ -10,13 +10,14 @@
  *            Node classifiers
  */
 import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { progress } from '../cli/progress.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
 import { ROOT } from '../../workers/scripts/build.ts'
 import { interleavedLatency } from './http-latency.ts'
+import { benchCpu, cpuJson } from './cpu.ts'
 import { benchKernelNode } from './kernel.ts'
 import { benchKernelWorkerd } from './kernel-workerd.ts'
 import { benchLearning } from './learning.ts'
@@ -235,6 +236,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         result.learning = await benchLearning({ artifacts: o.artifacts, work: join(o.out, 'work-learning'), testLimit: p.learningTests, skipHalfSplit: o.quick, log })
       })
     }
+  }
+
+  if (has('cpu')) {
+    await attempt('cpu', async () => {
+      const calls = o.quick ? 10 : 40
+      log(`cpu: the worker's code path in Node (onnxruntime-web wasm), fp32 and int8, ${calls} calls per text`)
+      const bar = progress('cpu', calls * 8, 'calls')
+      result.cpu = await benchCpu({ bundle, model: join(ROOT, 'models', o.model), texts: loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), 200), calls, onCall: () => bar.increment(1) })
+      bar.stop()
+      await mkdir(o.out, { recursive: true })
+      await writeFile(join(o.out, 'cpu.json'), cpuJson(result.cpu))
+    })
   }
 
   result.targets = evaluateTargets(result)

@@ -4,9 +4,9 @@
  * with one change: activations are quantized per row (per token) instead of per tensor.
  *
  *   X [.., K] (one scale per row, shared by every MatMul reading X):
- *     s = max(max|x|, 1e-30) / 127 per row;  Xq = Cast<int8>(Round(X / s))
+ *     s = max(max|x|, 1e-30) / 127 per row;  Xq = Cast<uint8>(Round(X / s) + 128)
  *   MatMul(X, W)  /  Gemm(X, W, C) transB=1:
- *     MatMulInteger(Xq, Wq) -> int32;  Cast float;  * (max|x| / (127 / Ws))  [+ C]
+ *     MatMulInteger(Xq, Wq, 128) -> int32;  Cast float;  * (max|x| / (127 / Ws))  [+ C]
  *   Gather(E, input_ids):
  *     DequantizeLinear(Gather(Eq, input_ids), Es, 0)
  *
@@ -14,6 +14,8 @@
  * Why per row: DynamicQuantizeLinear takes one scale over the whole [batch, tokens, K] tensor, so a text's
  * logits would depend on the other texts of its batch (and on padding). Per row, each token's integer
  * product is exact and its scale its own: a text gets the same answer alone or micro-batched.
+ * Why uint8 with zero point 128 rather than int8: onnxruntime's wasm build has a SIMD kernel for uint8 x int8
+ * only; int8 x int8 ran 3x slower than float32 there (same products: Xq - 128 is the int8 value).
  * Every quantized op's output keeps its original tensor name, so the `embedding` output and any key nodes
  * read on unchanged. Other ops (attention's activation x activation MatMuls, LayerNorm, ...) stay float32.
  *
@@ -42,7 +44,7 @@ export interface QuantizeResult {
   weightBytes: { float32: number; int8: number }
 }
 
-const { FLOAT, INT8 } = onnx.TensorProto.DataType
+const { FLOAT, INT8, UINT8 } = onnx.TensorProto.DataType
 const { INT, INTS } = onnx.AttributeProto.AttributeType
 
 /** A float32 initializer's values (raw_data little-endian, or float_data). */
@@ -130,7 +132,9 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
   const zeroInt8 = tensor('quantize/zero_int8')
   const tiny = tensor('quantize/tiny')
   const q127 = tensor('quantize/127')
-  added.push(scalar(zeroInt8, INT8, 0), scalar(tiny, FLOAT, 1e-30), scalar(q127, FLOAT, 127))
+  const shift = tensor('quantize/128')
+  const zero128 = tensor('quantize/zero_point_128')
+  added.push(scalar(zeroInt8, INT8, 0), scalar(tiny, FLOAT, 1e-30), scalar(q127, FLOAT, 127), scalar(shift, FLOAT, 128), scalar(zero128, UINT8, 128))
 
   /** `scale` names Ws for an embedding table, 127 / Ws for a MatMul weight. */
   const weight = (t: TensorProto, transposed: boolean, embedding: boolean): { q: string; scale: string; dims: number[] } => {
@@ -172,6 +176,7 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
         const scale = tensor(`${a}_scale`)
         const ratio = tensor(`${a}_ratio`)
         const rounded = tensor(`${a}_rounded`)
+        const shifted = tensor(`${a}_shifted`)
         const q = tensor(`${a}_quantized`)
         nodes.push(
           { opType: 'Abs', name: nodeName(`${a}_Abs`), input: [a!], output: [abs] },
@@ -180,7 +185,8 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
           { opType: 'Div', name: nodeName(`${a}_scale_Div`), input: [floor, q127], output: [scale] },
           { opType: 'Div', name: nodeName(`${a}_Div`), input: [a!, scale], output: [ratio] },
           { opType: 'Round', name: nodeName(`${a}_Round`), input: [ratio], output: [rounded] },
-          { opType: 'Cast', name: nodeName(`${a}_Cast`), input: [rounded], output: [q], attribute: [{ name: 'to', type: INT, i: INT8 }] },
+          { opType: 'Add', name: nodeName(`${a}_shift_Add`), input: [rounded, shift], output: [shifted] },
+          { opType: 'Cast', name: nodeName(`${a}_Cast`), input: [shifted], output: [q], attribute: [{ name: 'to', type: INT, i: UINT8 }] },
         )
         x = { q, scale, floor }
         dynamic.set(a!, x)
@@ -190,7 +196,7 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
       const scale = tensor(`${out}_scale`)
       const scaled = c ? tensor(`${out}_scaled`) : out
       nodes.push(
-        { opType: 'MatMulInteger', name: nodeName(`${base}_quant`), input: [x.q, w.q], output: [int32] },
+        { opType: 'MatMulInteger', name: nodeName(`${base}_quant`), input: [x.q, w.q, zero128], output: [int32] },
         { opType: 'Cast', name: nodeName(`${base}_cast`), input: [int32], output: [asFloat], attribute: [{ name: 'to', type: INT, i: FLOAT }] },
         // x's row scale times W's scale, as floor(max|x|) / (127 / Ws): a Div, because ORT fuses
         // MatMulInteger -> Cast -> Mul(Mul(a_scale, b_scale)) into MatMulIntegerToFloat, which reads a_scale
