@@ -96,6 +96,10 @@ export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'nod
     }
   }
   for (const l of r.load ?? []) out.push(check('load', `${l.target} c=${l.connections} errors+timeouts+non2xx`, l.errors + l.timeouts + l.non2xx, '<=', 0))
+  // Micro-batching: the worker's req/s at 16 connections, on over off, in the same run (issue 12: >= 1.5).
+  const at16 = (target: string) => r.load?.find((l) => l.target === target && l.connections === 16)
+  const [on, off] = [at16('worker (workerd)'), at16('worker (workerd, MICRO_BATCH=off)')]
+  if (on && off) out.push(check('load', 'worker c=16 req/s, micro-batching on / off', on.requestsPerS / off.requestsPerS, '>=', 1.5))
   const spam = r.learning?.notes.spamTest
   if (spam) out.push(check('learning', 'spam test accuracy points lost by learning the casual notes', 100 * (spam.before - spam.after), '<=', TARGETS.learningSpamDropPoints))
   return out

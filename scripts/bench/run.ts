@@ -166,11 +166,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         await attempt('load', async () => {
           // The worker's model is loaded by now (the latency pass or this request).
           await fetch(new URL('/healthz', url))
-          log('starting node:http servers around our Node library and the transformers.js pipeline')
+          log('starting node:http servers around our Node library and the transformers.js pipeline, and a worker with MICRO_BATCH=off')
           const servers: NodeServer[] = await Promise.all([startNodeServer('resmem', bundle), startNodeServer('transformers', bundle)])
+          // The same worker with micro-batching off (src/model/micro-batch.ts), for the on/off ratio in one run.
+          const unbatched = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), assets: assets!.assets, vars: { MODEL: o.model, MICRO_BATCH: 'off' }, skipBuildCommand: true })
           try {
+            await fetch(new URL('/healthz', unbatched.url))
             const targets = [
               { name: 'worker (workerd)', url },
+              { name: 'worker (workerd, MICRO_BATCH=off)', url: unbatched.url },
               { name: 'node:http resmem', url: servers[0].url },
               { name: 'node:http transformers.js', url: servers[1].url },
             ]
@@ -185,7 +189,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
             }
             result.load = rows.sort((a, b) => a.connections - b.connections || targets.findIndex((t) => t.name === a.target) - targets.findIndex((t) => t.name === b.target))
           } finally {
-            await Promise.all(servers.map((s) => s.stop()))
+            await Promise.all([...servers.map((s) => s.stop()), unbatched.worker.dispose()])
           }
         })
       }
