@@ -43,3 +43,5 @@ export const MODEL = env.MODEL || 'spam'
 export const modelStaged = (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).ok
 // `npm test` builds and stages the bundle first (pretest); without it these tests cannot say anything.
 if (!modelStaged) throw new Error(`test/workers: no staged bundle "${MODEL}": run \`npx tsx scripts/resmem.ts build-defaults --only ${MODEL}\` and \`npm run build:worker\``)
+/** The staged bundle's model file: onnx/model.onnx, or onnx/model_quantized.onnx for an int8 base model. */
+export const MODEL_FILE = ((await (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).json()) as Manifest).model.file
