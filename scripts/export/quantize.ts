@@ -27,6 +27,7 @@ import { InvalidModelError } from './errors.ts'
 import { assertNoExternalData } from './external-data.ts'
 import { collectNames, uniqueName } from './names.ts'
 import { decodeModel, onnx, toNumber, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto.ts'
+import { defaultOpset } from './shapes.ts'
 import { replaceGraph } from './wire.ts'
 
 export interface QuantizeOptions {
@@ -99,8 +100,11 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
  */
 export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}): QuantizeResult {
   const inputIds = options.inputIds ?? 'input_ids'
-  const { graph } = decodeModel(model)
+  const decoded = decodeModel(model)
+  const { graph } = decoded
   assertNoExternalData(graph)
+  // ReduceMax takes its axes as an attribute up to opset 17, as an input from 18.
+  const axesAsInput = (defaultOpset(decoded.opsetImport) ?? 14) >= 18
   const names = collectNames(graph)
   const tensor = (base: string) => {
     const name = uniqueName(base, names.tensors)
@@ -133,8 +137,10 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
   const tiny = tensor('quantize/tiny')
   const q127 = tensor('quantize/127')
   const shift = tensor('quantize/128')
+  const lastAxis = tensor('quantize/last_axis')
   const zero128 = tensor('quantize/zero_point_128')
   added.push(scalar(zeroInt8, INT8, 0), scalar(tiny, FLOAT, 1e-30), scalar(q127, FLOAT, 127), scalar(shift, FLOAT, 128), scalar(zero128, UINT8, 128))
+  if (axesAsInput) added.push({ name: lastAxis, dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [-1] })
 
   /** `scale` names Ws for an embedding table, 127 / Ws for a MatMul weight. */
   const weight = (t: TensorProto, transposed: boolean, embedding: boolean): { q: string; scale: string; dims: number[] } => {
@@ -180,7 +186,9 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
         const q = tensor(`${a}_quantized`)
         nodes.push(
           { opType: 'Abs', name: nodeName(`${a}_Abs`), input: [a!], output: [abs] },
-          { opType: 'ReduceMax', name: nodeName(`${a}_ReduceMax`), input: [abs], output: [max], attribute: [{ name: 'axes', type: INTS, ints: [-1] }, { name: 'keepdims', type: INT, i: 1 }] },
+          axesAsInput
+            ? { opType: 'ReduceMax', name: nodeName(`${a}_ReduceMax`), input: [abs, lastAxis], output: [max], attribute: [{ name: 'keepdims', type: INT, i: 1 }] }
+            : { opType: 'ReduceMax', name: nodeName(`${a}_ReduceMax`), input: [abs], output: [max], attribute: [{ name: 'axes', type: INTS, ints: [-1] }, { name: 'keepdims', type: INT, i: 1 }] },
           { opType: 'Max', name: nodeName(`${a}_Max`), input: [max, tiny], output: [floor] },
           { opType: 'Div', name: nodeName(`${a}_scale_Div`), input: [floor, q127], output: [scale] },
           { opType: 'Div', name: nodeName(`${a}_Div`), input: [a!, scale], output: [ratio] },
