@@ -18,8 +18,8 @@ export interface TextOutputs {
 
 interface Job {
   ids: readonly number[]
-  resolve(out: TextOutputs): void
-  reject(err: unknown): void
+  /** Set by whichever request ran the job's batch. */
+  result?: { ok: true; value: TextOutputs } | { ok: false; error: unknown }
 }
 
 export interface MicroBatcherOptions {
@@ -29,55 +29,58 @@ export interface MicroBatcherOptions {
   batchOf(ids: readonly (readonly number[])[]): EncodedBatch
   /** Most texts per run (the runtime's memory limit). */
   maxBatch: number
-  /** Lets other work (incoming requests) reach the queue between runs; default a macrotask (setTimeout 0). */
-  yieldToOthers?: () => Promise<void>
 }
 
+/**
+ * No background loop: each caller waits for the run in flight, then, if its text is still queued, runs the
+ * next batch itself (its own text and whatever else waits). In workerd a promise must not wait on another
+ * request's continuation after that request has answered (the runtime cancels it as hung), so a run is always
+ * driven by a request whose own text is still waiting, and the only promise shared across requests (`running`)
+ * is settled by that request before it can answer.
+ */
 export class MicroBatcher {
   private readonly queue: Job[] = []
-  private draining = false
+  private running: Promise<void> | undefined
   /** Runs made and texts run, for tests and the bench. */
   readonly stats = { runs: 0, texts: 0 }
 
   constructor(private readonly options: MicroBatcherOptions) {}
 
   /** The model outputs of one text, given its token ids cut to the model's maximum length. */
-  embed(ids: readonly number[]): Promise<TextOutputs> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ ids, resolve, reject })
-      if (!this.draining) {
-        this.draining = true
-        // A microtask later: the texts of one request, submitted in one loop, are all queued by then.
-        queueMicrotask(() => void this.drain())
-      }
-    })
+  async embed(ids: readonly number[]): Promise<TextOutputs> {
+    const job: Job = { ids }
+    this.queue.push(job)
+    // A microtask later: the other texts of the same request, submitted in the same loop, are queued by then.
+    await Promise.resolve()
+    while (!job.result) {
+      if (this.running) await this.running
+      else await this.runNext()
+    }
+    if (!job.result.ok) throw job.result.error
+    return job.result.value
   }
 
-  private async drain(): Promise<void> {
-    const yieldToOthers = this.options.yieldToOthers ?? (() => new Promise<void>((r) => setTimeout(r, 0)))
+  private async runNext(): Promise<void> {
+    const jobs = this.take()
+    let finished!: () => void
+    this.running = new Promise<void>((resolve) => (finished = resolve))
     try {
-      while (this.queue.length) {
-        const jobs = this.take()
-        try {
-          const out = await this.options.run(this.options.batchOf(jobs.map((j) => j.ids)))
-          this.stats.runs++
-          this.stats.texts += jobs.length
-          jobs.forEach((job, b) =>
-            job.resolve({
-              logits: out.logits.slice(b * out.classes, (b + 1) * out.classes),
-              embedding: out.embedding.slice(b * out.dim, (b + 1) * out.dim),
-            }),
-          )
-        } catch (err) {
-          for (const job of jobs) job.reject(err)
+      const out = await this.options.run(this.options.batchOf(jobs.map((j) => j.ids)))
+      this.stats.runs++
+      this.stats.texts += jobs.length
+      jobs.forEach((job, b) => {
+        job.result = {
+          ok: true,
+          value: { logits: out.logits.slice(b * out.classes, (b + 1) * out.classes), embedding: out.embedding.slice(b * out.dim, (b + 1) * out.dim) },
         }
-        if (this.queue.length) await yieldToOthers()
-      }
+      })
+    } catch (error) {
+      for (const job of jobs) job.result = { ok: false, error }
     } finally {
-      this.draining = false
+      this.running = undefined
+      finished()
     }
   }
-
   /** The oldest waiting text and, in arrival order, up to maxBatch - 1 more of the same length. */
   private take(): Job[] {
     const length = this.queue[0].ids.length
