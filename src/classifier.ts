@@ -6,6 +6,7 @@ import { replayEdits } from './memory/replay.ts'
 import { projectKey, type KeyProjection } from './memory/projection.ts'
 import { encodeRow, type EncodedRow } from './memory/row.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
+import { MicroBatcher } from './model/micro-batch.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
 import { MemorySearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
 import { TextTokenizer } from './tokenize/index.ts'
@@ -26,6 +27,11 @@ export interface ClassifierOptions {
   builtSegments?: readonly Segment[]
   /** Drop the model bytes once the session exists (`classifier.bundle.model` is then empty). */
   releaseModelBytes?: boolean
+  /**
+   * Run texts that wait while the model is busy together, batchSize at most per run, only texts of one token
+   * length per run so every answer is the one the text gets alone (src/model/micro-batch.ts). Off by default.
+   */
+  microBatch?: boolean
 }
 
 export interface ClassifyOptions {
@@ -56,6 +62,8 @@ export class ResMemClassifier {
   readonly fold: FoldMap
   private readonly search: MemorySearch
   private readonly batchSize: number
+  /** Set when options.microBatch is on. */
+  readonly microBatcher: MicroBatcher | undefined
 
   private constructor(
     readonly bundle: Bundle,
@@ -67,6 +75,9 @@ export class ResMemClassifier {
     const { k, sigma, temperature } = bundle.manifest.resmem
     this.params = { k, sigma, temperature }
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 16))
+    this.microBatcher = options.microBatch
+      ? new MicroBatcher({ run: (batch) => model.run(batch), batchOf: (ids) => tokenizer.batchOf(ids), maxBatch: this.batchSize })
+      : undefined
     const { memory } = bundle
     // Served from other segments (shards), the bundle may hold none of the rows: the manifest counts them.
     const builtRows = options.builtSegments ? bundle.manifest.memory.rows : memory.rows
@@ -93,6 +104,7 @@ export class ResMemClassifier {
 
   /** Logits and embeddings for many texts, in batches. */
   async embed(texts: readonly string[]): Promise<{ outputs: ModelOutputs[]; truncated: boolean[] }> {
+    if (this.microBatcher) return this.embedMicroBatched(this.microBatcher, texts)
     const outputs: ModelOutputs[] = []
     const truncated: boolean[] = []
     for (let i = 0; i < texts.length; i += this.batchSize) {
@@ -101,6 +113,16 @@ export class ResMemClassifier {
       truncated.push(...batch.truncated)
     }
     return { outputs, truncated }
+  }
+
+  private async embedMicroBatched(batcher: MicroBatcher, texts: readonly string[]): Promise<{ outputs: ModelOutputs[]; truncated: boolean[] }> {
+    const max = this.tokenizer.maxLength
+    const encoded = texts.map((t) => this.tokenizer.ids(t))
+    const outs = await Promise.all(encoded.map((ids) => batcher.embed(ids.length > max ? ids.slice(0, max) : ids)))
+    return {
+      outputs: outs.map((o) => ({ batch: 1, classes: o.logits.length, dim: o.embedding.length, logits: o.logits, embedding: o.embedding })),
+      truncated: encoded.map((ids) => ids.length > max),
+    }
   }
 
   decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams = this.params): Promise<ResMemDecision> {

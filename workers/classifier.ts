@@ -15,6 +15,7 @@ import { KNN_KERNEL, simdIndex, simdKeyIndex } from './knn.ts'
 import { shardSegments } from './memory-shards.ts'
 import { MemorySync } from './memory-sync.ts'
 import { ORT_VERSION, workerdOrt } from './ort.ts'
+import { ORT_BATCH } from './ort-batch.ts'
 
 /** What the routes need from a loaded model. */
 export interface ServedModel {
@@ -40,12 +41,7 @@ export class ModelUnavailableError extends Error {
   }
 }
 
-/**
- * Texts per onnxruntime run. ORT's wasm memory grows to the largest batch it has run and never shrinks: a
- * request of 32 texts at the maximum tokens took it from 28 to 71 MiB in batches of 16, to 33 MiB in batches
- * of 4, at the same latency (test/load, one thread). The isolate has 128 MB.
- */
-export const ORT_BATCH = 4
+export { ORT_BATCH } from './ort-batch.ts'
 
 /** Loads a bundle from `source` and runs it with onnxruntime-web; its edits live in env.EDIT_LOG. */
 export async function loadServedModel(source: FileSource, env: Bindings, settings: Settings): Promise<ServedModel> {
@@ -55,7 +51,7 @@ export async function loadServedModel(source: FileSource, env: Bindings, setting
   // Sharded, the isolate loads none of the memory's rows: the shard objects hold them.
   const bundle = await loadBundle(source, shards > 0 ? { rows: { first: 0, end: 0 } } : { keyIndex: simdKeyIndex })
   const builtSegments = shards > 0 ? shardSegments(env.MEMORY_SHARD!, bundle.manifest, { model: settings.model, count: shards, timeoutMs: settings.memoryShardTimeoutMs }) : undefined
-  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, releaseModelBytes: true, builtSegments })
+  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, releaseModelBytes: true, builtSegments, microBatch: settings.microBatch })
   const knn = shards > 0 ? `${KNN_KERNEL} in ${shards} Durable Object shards` : KNN_KERNEL
   const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn, loadMs: Date.now() - started }
   const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs }) : undefined

@@ -43,6 +43,8 @@ export interface Bindings {
   MEMORY_SHARDS?: string
   /** Longest wait for a shard's answer, in ms; a shard that misses it makes the request a 503. Default 10000. */
   MEMORY_SHARD_TIMEOUT_MS?: string
+  /** "off" runs each request's texts on its own; default "on": texts waiting for the model run together (src/model/micro-batch.ts). */
+  MICRO_BATCH?: string
 }
 
 export interface Settings {
@@ -58,9 +60,11 @@ export interface Settings {
   maxMemoryEdits: number
   memoryShards: number
   memoryShardTimeoutMs: number
+  /** Texts of concurrent requests share onnxruntime runs (MICRO_BATCH). */
+  microBatch: boolean
 }
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000 }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: true }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -104,6 +108,7 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     maxMemoryEdits: positiveInt('MAX_MEMORY_EDITS', env.MAX_MEMORY_EDITS, DEFAULTS.maxMemoryEdits),
     memoryShards: shardCount(env.MEMORY_SHARDS),
     memoryShardTimeoutMs: positiveInt('MEMORY_SHARD_TIMEOUT_MS', env.MEMORY_SHARD_TIMEOUT_MS, DEFAULTS.memoryShardTimeoutMs),
+    microBatch: onOff('MICRO_BATCH', env.MICRO_BATCH, DEFAULTS.microBatch),
   }
 }
 
@@ -115,6 +120,12 @@ function shardCount(value: string | undefined): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > MAX_MEMORY_SHARDS) throw new ConfigError(`MEMORY_SHARDS must be an integer in 0..${MAX_MEMORY_SHARDS} (0: no shards), got "${value}"`)
   return n
+}
+
+function onOff(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback
+  if (value === 'on' || value === 'off') return value === 'on'
+  throw new ConfigError(`${name} must be "on" or "off", got "${value}"`)
 }
 
 const list = (value: string) => value.split(/[\s,]+/).filter(Boolean)

@@ -4,7 +4,10 @@
  * the same bundle folder (it reads the Hugging Face layout: config.json, tokenizer*.json, onnx/model.onnx).
  */
 import { basename, dirname, resolve } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { parseManifest } from '../../src/memory/manifest.ts'
 import { loadClassifier } from '../../src/node/index.ts'
+import { QUANTIZED_MODEL_FILE } from '../build/precision.ts'
 
 export type NodeImpl = 'resmem' | 'transformers'
 export type ClassifyOne = (text: string, k?: number) => Promise<unknown>
@@ -27,6 +30,9 @@ export async function loadPipeline(bundle: string, threads: OrtThreads = 'defaul
   env.allowRemoteModels = false
   env.localModelPath = dirname(resolve(bundle)) + '/'
   const options = sessionOptions(threads)
-  const classify = await pipeline('text-classification', basename(resolve(bundle)), options ? { session_options: options } : {})
+  // An int8 bundle holds onnx/model_quantized.onnx, which transformers.js loads as dtype q8.
+  const manifest = parseManifest(await readFile(resolve(bundle, 'manifest.json')))
+  const dtype = manifest.model.file === QUANTIZED_MODEL_FILE ? ('q8' as const) : ('fp32' as const)
+  const classify = await pipeline('text-classification', basename(resolve(bundle)), { dtype, ...(options ? { session_options: options } : {}) })
   return async (text) => (await classify(text))[0]
 }

@@ -113,6 +113,11 @@ export function formatBench(r: BenchResult): string {
   if (r.memory) out.push('', `5. ${formatMemoryBench(r.memory).join('\n')}`)
   if (r.learning) out.push('', `6. ${formatLearningBench(r.learning).join('\n')}`)
   if (r.scale) out.push('', `7. ${formatScale(r.scale).join('\n')}`)
+  if (r.cpu) {
+    out.push('', `8. CPU per classify call, ms (p50 / p99 of ${r.cpu.rows[0]?.calls ?? 0} calls per text). Method: ${r.cpu.method}.`)
+    out.push(`   Model bytes: fp32 ${r.cpu.modelBytes.fp32.toLocaleString('en')}, int8 ${r.cpu.modelBytes.int8.toLocaleString('en')}.`)
+    out.push(table(['model', 'text', 'chars', 'tokens', 'cpu p50', 'cpu p99', 'wall p50'], r.cpu.rows.map((c) => [c.model, c.text, String(c.chars), String(c.tokens), f(c.cpu_ms_p50, 2), f(c.cpu_ms_p99, 2), f(c.wall_ms_p50, 2)]), 2))
+  }
   const failed = r.targets.filter((t) => !t.pass)
   out.push('', `Targets: ${r.targets.length - failed.length}/${r.targets.length} pass.`)
   for (const t of failed) out.push(`  FAIL ${t.name}: ${f(t.value, 3)} (want ${t.op} ${t.limit})`)

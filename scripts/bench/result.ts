@@ -7,7 +7,7 @@ import type { MemoryBench } from './memory.ts'
 import type { NodeCompareResult } from './node-compare.ts'
 import type { ScaleBench } from './scale.ts'
 
-export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale'] as const
+export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale', 'cpu'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export const TARGETS = {
@@ -44,6 +44,8 @@ export interface WorkerLatency extends LatencyResult {
   ratio: { p50: number; p99: number; pairedMedian: number; netP50: number }
 }
 
+import type { CpuBench } from './cpu.ts'
+
 export interface BenchResult {
   format: 'resmem-bench'
   version: 1
@@ -64,6 +66,8 @@ export interface BenchResult {
   learning?: LearningBench
   /** Memories past one asset and one isolate: parts, Durable Object shards (scripts/bench/scale.ts; DIR/scale.json). */
   scale?: ScaleBench
+  /** CPU per call, fp32 vs int8 base model, worker code path in Node (scripts/bench/cpu.ts); also DIR/cpu.json. */
+  cpu?: CpuBench
   targets: TargetCheck[]
   /** Sections that failed, with the reason: their numbers are missing above. */
   failures: { section: Section; message: string }[]
@@ -95,6 +99,10 @@ export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'nod
     }
   }
   for (const l of r.load ?? []) out.push(check('load', `${l.target} c=${l.connections} errors+timeouts+non2xx`, l.errors + l.timeouts + l.non2xx, '<=', 0))
+  // Micro-batching: the worker's req/s at 16 connections, on over off, in the same run (issue 12: >= 1.5).
+  const at16 = (target: string) => r.load?.find((l) => l.target === target && l.connections === 16)
+  const [on, off] = [at16('worker (workerd)'), at16('worker (workerd, MICRO_BATCH=off)')]
+  if (on && off) out.push(check('load', 'worker c=16 req/s, micro-batching on / off', on.requestsPerS / off.requestsPerS, '>=', 1.5))
   const spam = r.learning?.notes.spamTest
   if (spam) out.push(check('learning', 'spam test accuracy points lost by learning the casual notes', 100 * (spam.before - spam.after), '<=', TARGETS.learningSpamDropPoints))
   return out

@@ -11,13 +11,14 @@
  *   scale    memories in parts and in Durable Object shards, against the single scan (scale.ts)
  */
 import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { progress } from '../cli/progress.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
 import { ROOT } from '../../workers/scripts/build.ts'
 import { interleavedLatency } from './http-latency.ts'
+import { benchCpu, cpuJson } from './cpu.ts'
 import { benchKernelNode } from './kernel.ts'
 import { benchKernelWorkerd } from './kernel-workerd.ts'
 import { benchLearning } from './learning.ts'
@@ -163,11 +164,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         await attempt('load', async () => {
           // The worker's model is loaded by now (the latency pass or this request).
           await fetch(new URL('/healthz', url))
-          log('starting node:http servers around our Node library and the transformers.js pipeline')
+          log('starting node:http servers around our Node library and the transformers.js pipeline, and a worker with MICRO_BATCH=off')
           const servers: NodeServer[] = await Promise.all([startNodeServer('resmem', bundle), startNodeServer('transformers', bundle)])
+          // The same worker with micro-batching off (src/model/micro-batch.ts), for the on/off ratio in one run.
+          const unbatched = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), assets: assets!.assets, vars: { MODEL: o.model, MICRO_BATCH: 'off' }, skipBuildCommand: true })
           try {
+            await fetch(new URL('/healthz', unbatched.url))
             const targets = [
               { name: 'worker (workerd)', url },
+              { name: 'worker (workerd, MICRO_BATCH=off)', url: unbatched.url },
               { name: 'node:http resmem', url: servers[0].url },
               { name: 'node:http transformers.js', url: servers[1].url },
             ]
@@ -182,7 +187,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
             }
             result.load = rows.sort((a, b) => a.connections - b.connections || targets.findIndex((t) => t.name === a.target) - targets.findIndex((t) => t.name === b.target))
           } finally {
-            await Promise.all(servers.map((s) => s.stop()))
+            await Promise.all([...servers.map((s) => s.stop()), unbatched.worker.dispose()])
           }
         })
       }
@@ -240,6 +245,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       if (!workerSections && !has('memory') && !has('learning')) await npmRun(['build:worker', '--silent', '--', '--allow-missing', '--model', o.model])
       const scaleTexts = loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), p.latencyTexts)
       result.scale = await benchScale({ artifacts: o.artifacts, model: o.model, work: join(o.out, 'work-scale'), texts: scaleTexts, memories: scalePlan(o.quick), log })
+    })
+  }
+
+  if (has('cpu')) {
+    await attempt('cpu', async () => {
+      const calls = o.quick ? 10 : 40
+      log(`cpu: the worker's code path in Node (onnxruntime-web wasm), fp32 and int8, ${calls} calls per text`)
+      const bar = progress('cpu', calls * 8, 'calls')
+      result.cpu = await benchCpu({ bundle, model: join(ROOT, 'models', o.model), texts: loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), 200), calls, onCall: () => bar.increment(1) })
+      bar.stop()
+      await mkdir(o.out, { recursive: true })
+      await writeFile(join(o.out, 'cpu.json'), cpuJson(result.cpu))
     })
   }
 

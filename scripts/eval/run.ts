@@ -9,6 +9,7 @@ import { dirSource } from '../../src/node/source.ts'
 import { nodeIndexFactory } from '../../src/node/index.ts'
 import { CliError } from '../cli/errors.ts'
 import { embedFile, prepareModel, type PreparedModel } from '../build/pipeline.ts'
+import { QUANTIZED_MODEL_FILE, quantizePrepared } from '../build/precision.ts'
 import { parseKeySpec, type KeySpec } from '../export/index.ts'
 import type { EmbeddedSplit } from '../build/embed.ts'
 import { fitKeyProjection, projectSplit } from '../build/key-dim.ts'
@@ -53,6 +54,7 @@ export interface EvalInputs {
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000
+const round2 = (x: number) => Math.round(x * 100) / 100
 
 async function resmemPredict(memory: ResidualMemory, split: EmbeddedSplit, params: { k: number; sigma: number; temperature: number }): Promise<Uint32Array> {
   const index = memory.keys.dtype === 'int8' ? nodeIndexFactory()(memory.keys.data, memory.rows, memory.dim) : undefined
@@ -75,17 +77,20 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
   // Making the graph ResMem-ready and embedding the training set is part of every memory method's build.
   const embedTrainSeconds = seconds(t0)
   const val = await embedFile(prepared, 'val', inputs.val)
+  let t = performance.now()
   const test = await embedFile(prepared, 'test', inputs.test)
+  const msPerText = (performance.now() - t) / test.split.rows
   const truth = test.split.labels
   const rows: EvalRow[] = []
   const add = (method: string, predicted: ArrayLike<number>, memoryBytes: number, buildSeconds: number, params: Record<string, number> = {}) =>
     rows.push({ method, accuracy: accuracy(predicted, truth), macro_f1: macroF1(predicted, truth, classes), memory_bytes: memoryBytes, build_seconds: buildSeconds, params })
 
   // base: the model alone.
-  add('base', Uint32Array.from({ length: test.split.rows }, (_, i) => argmax(test.split.logits.subarray(i * classes, (i + 1) * classes))), 0, 0)
+  const basePredict = (split: EmbeddedSplit) => Uint32Array.from({ length: split.rows }, (_, i) => argmax(split.logits.subarray(i * classes, (i + 1) * classes)))
+  add('base', basePredict(test.split), 0, 0, { model_bytes: prepared.model.length, ms_per_text: round2(msPerText) })
 
   // knn and knn-interp on float32 keys.
-  let t = performance.now()
+  t = performance.now()
   const kMax = Math.max(...DEFAULT_GRID.k)
   const valNb = findNeighbors(train.split, val.split, kMax)
   const knn = tuneKnn(train.split, val.split, valNb, DEFAULT_GRID.k, DEFAULT_GRID.sigma)
@@ -122,6 +127,22 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
     const bytes = memoryByteLength(memory.rows, memory.dim, labels, 'int8', 'int8') + 4 * (projection.from + projection.to * projection.from)
     add(`resmem-int8-d${keyDim}`, await resmemPredict(memory, ptest, tuned.best), bytes, embedTrainSeconds + seconds(t), { k: tuned.best.k, sigma: tuned.best.sigma, temperature: tuned.best.temperature, keyDim })
   }
+  // The int8 base model (resmem build --quantize-model int8): alone, and with an int8 memory built from its own
+  // embeddings and residuals, settings tuned on val as the build does. ms_per_text: the test split through
+  // onnxruntime-node (2 threads), tokenizer included.
+  t = performance.now()
+  const int8Model = await quantizePrepared(prepared)
+  const int8Train = await embedFile(int8Model, 'train (int8 model)', inputs.train)
+  const int8Val = await embedFile(int8Model, 'val (int8 model)', inputs.val)
+  const int8Embed = performance.now()
+  const int8Test = await embedFile(int8Model, 'test (int8 model)', inputs.test)
+  const int8MsPerText = (performance.now() - int8Embed) / int8Test.split.rows
+  const model = { model_bytes: int8Model.model.length, ms_per_text: round2(int8MsPerText) }
+  add('base (int8 model)', basePredict(int8Test.split), 0, 0, model)
+  const int8Tuning = await tuneResMem({ train: int8Train.split, heldOut: int8Val.split, labels, grid: DEFAULT_GRID, modelFingerprint: int8Model.fingerprint, createIndex: nodeIndexFactory() })
+  const ib = int8Tuning.best
+  const int8Memory = buildMemory(int8Train.split, { labels, temperature: ib.temperature, modelFingerprint: int8Model.fingerprint, dtype: 'int8' })
+  add('resmem-int8 (int8 model)', await resmemPredict(int8Memory, int8Test.split, ib), memoryByteLength(int8Memory.rows, int8Memory.dim, labels, 'int8', 'int8'), seconds(t), { k: ib.k, sigma: ib.sigma, temperature: ib.temperature, ...model })
 
   // Bag-of-words multinomial naive Bayes on the same split, alpha tuned on val.
   t = performance.now()
@@ -159,7 +180,8 @@ export async function evaluateBuild(modelDir: string, memoryDir: string, testFil
   }
   const { memory, manifest } = bundle
   // Make the model ResMem-ready with the key the memory was built with, so the fingerprints can match.
-  const prepared = await prepareModel(modelDir, undefined, parseKeySpec(manifest.resmem.key))
+  const fp32 = await prepareModel(modelDir, undefined, parseKeySpec(manifest.resmem.key))
+  const prepared = manifest.model.file === QUANTIZED_MODEL_FILE ? await quantizePrepared(fp32) : fp32
   if (memory.modelFingerprint !== prepared.fingerprint) {
     throw new CliError(`${memoryDir}/memory.bin: built for model ${memory.modelFingerprint.slice(0, 12)}…, but ${modelDir} is ${prepared.fingerprint.slice(0, 12)}…`)
   }

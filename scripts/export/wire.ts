@@ -73,13 +73,29 @@ function* fields(buf: Uint8Array): Generator<FieldSpan> {
   }
 }
 
-/** Returns a copy of `model` whose ModelProto.graph has `fragment` (a serialized GraphProto) appended. */
-export function appendToGraph(model: Uint8Array, fragment: Uint8Array): Uint8Array {
+function graphField(model: Uint8Array): FieldSpan {
   const graphs = [...fields(model)].filter((f) => f.field === MODEL_GRAPH_FIELD)
   // Exporters write one graph field; several would be merged by C++ readers but not by protobufjs, so we
   // could not be sure which graph we analysed.
   if (graphs.length !== 1) throw new InvalidModelError(`expected one graph field in the ModelProto, found ${graphs.length}`)
-  const graph = graphs[0]
+  return graphs[0]
+}
+
+/** Returns a copy of `model` whose ModelProto.graph is `graph` (a serialized GraphProto); every other field keeps its bytes. */
+export function replaceGraph(model: Uint8Array, graph: Uint8Array): Uint8Array {
+  const old = graphField(model)
+  const header = [MODEL_GRAPH_FIELD * 8 + WIRE_LEN, ...writeVarint(graph.length)]
+  const out = new Uint8Array(old.start + header.length + graph.length + (model.length - old.end))
+  out.set(model.subarray(0, old.start), 0)
+  out.set(header, old.start)
+  out.set(graph, old.start + header.length)
+  out.set(model.subarray(old.end), old.start + header.length + graph.length)
+  return out
+}
+
+/** Returns a copy of `model` whose ModelProto.graph has `fragment` (a serialized GraphProto) appended. */
+export function appendToGraph(model: Uint8Array, fragment: Uint8Array): Uint8Array {
+  const graph = graphField(model)
   const header = [MODEL_GRAPH_FIELD * 8 + WIRE_LEN, ...writeVarint(graph.end - graph.payloadStart + fragment.length)]
 
   const out = new Uint8Array(graph.start + header.length + (graph.end - graph.payloadStart) + fragment.length + (model.length - graph.end))

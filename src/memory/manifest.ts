@@ -53,6 +53,18 @@ export const MemoryPart = z.object({
   sha256: sha256Hex,
 })
 export type MemoryPart = z.infer<typeof MemoryPart>
+/** The base model's weights: float32 as exported, or int8 (`resmem build --quantize-model`). */
+export const ModelPrecision = z.enum(['fp32', 'int8'])
+export type ModelPrecision = z.infer<typeof ModelPrecision>
+
+/** Which model precision the build served and why (scripts/build/precision.ts). */
+export const PrecisionRecord = z.object({
+  model: ModelPrecision,
+  /** What was asked: 'auto' picks int8 when its validation accuracy is at most maxDrop below float32's. */
+  choice: z.enum(['auto', 'fp32', 'int8']),
+  valAccuracy: z.object({ fp32: z.number().min(0).max(1), int8: z.number().min(0).max(1) }).optional(),
+  maxDrop: z.number().nonnegative().optional(),
+})
 
 export const Manifest = z.object({
   format: z.literal(MANIFEST_FORMAT),
@@ -115,6 +127,7 @@ export const Manifest = z.object({
   metrics: z.record(z.string(), z.number()),
   data: z.object({ train: z.object({ file: z.string(), sha256: sha256Hex, rows: z.number().int() }) }),
   edits: FoldedEdits.optional(),
+  precision: PrecisionRecord.optional(),
   versions: z.record(z.string(), z.string()),
 })
 export type Manifest = z.infer<typeof Manifest>

@@ -32,7 +32,7 @@ export interface ModelOutputs {
 
 export class ModelError extends Error {
   constructor(message: string) {
-    super(`onnx/model.onnx: ${message}`)
+    super(`ONNX model: ${message}`)
     this.name = 'ModelError'
   }
 }

@@ -1,4 +1,5 @@
 import { Tokenizer } from '@huggingface/tokenizers'
+import { cutsAtWhitespace, idsWithinBudget } from './budget.ts'
 
 /** A padded batch, ready for the ONNX graph's int64 inputs. */
 export interface EncodedBatch {
@@ -20,6 +21,8 @@ export class TextTokenizer {
   readonly maxLength: number
   readonly padId: number
   private readonly tokenizer: Tokenizer
+  /** Special tokens added to every text; undefined when cutting before tokenizing would not be exact. */
+  private readonly specials: number | undefined
 
   constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number) {
     if (!Number.isInteger(maxLength) || maxLength < 2) throw new RangeError(`maxLength must be an integer >= 2, got ${maxLength}`)
@@ -28,18 +31,29 @@ export class TextTokenizer {
     const padToken = (tokenizerConfig as { pad_token?: unknown }).pad_token
     const pad = this.tokenizer.token_to_id(typeof padToken === 'string' ? padToken : '[PAD]')
     this.padId = pad ?? 0
+    this.specials = cutsAtWhitespace(tokenizerJson) ? this.tokenizer.encode('').ids.length : undefined
   }
 
-  /** Token ids of one text, special tokens included, before truncation. */
+  /**
+   * Token ids of one text, special tokens included, before truncation: more than maxLength exactly when the
+   * text is over the limit, and the first maxLength always the whole text's. A long text is cut to a
+   * character budget first (./budget.ts), so its cost is bounded by maxLength, not by its size.
+   */
   ids(text: string): number[] {
-    return this.tokenizer.encode(text).ids
+    const encode = (t: string) => this.tokenizer.encode(t).ids
+    if (this.specials === undefined) return encode(text)
+    return idsWithinBudget(encode, text, this.maxLength, this.specials).ids
   }
 
   encodeBatch(texts: readonly string[]): EncodedBatch {
-    const encoded = texts.map((t) => this.ids(t))
+    return this.batchOf(texts.map((t) => this.ids(t)))
+  }
+
+  /** A padded batch of token id lists (from ids()), each cut to maxLength. */
+  batchOf(encoded: readonly (readonly number[])[]): EncodedBatch {
     const truncated = encoded.map((ids) => ids.length > this.maxLength)
     const length = Math.max(1, ...encoded.map((ids) => Math.min(ids.length, this.maxLength)))
-    const batch = texts.length
+    const batch = encoded.length
     const inputIds = new BigInt64Array(batch * length).fill(BigInt(this.padId))
     const attentionMask = new BigInt64Array(batch * length)
     encoded.forEach((ids, b) => {

@@ -5,7 +5,7 @@
 // be able to embed the classifier with <script type="module">, as the README shows. "Correct it" must teach
 // the edge memory (as the Node library's learn() does) and "Undo" forget it. The worker runs as a deployment
 // with an API_TOKEN and public model files would: the page sends the token typed in its field.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -28,7 +28,8 @@ const BUNDLE = join(process.env.RESMEM_ARTIFACTS || 'artifacts', MODEL)
 const SCREENSHOT = join('test-output', 'browser', 'demo.png')
 const TOLERANCE = 1e-4
 const WEBGPU_TIMEOUT_MS = 300_000
-const MODEL_FILE = '/v1/model/files/onnx/model.onnx'
+// The bundle's model file: onnx/model.onnx, or onnx/model_quantized.onnx for an int8 base model.
+const modelFileUrl = () => `/v1/model/files/${(JSON.parse(readFileSync(join(BUNDLE, 'manifest.json'), 'utf8')) as { model: { file: string } }).model.file}`
 const TOKEN = 'rsm_demo_page_0123456789abcdef'
 
 /** Two texts per bundle, by the label the Node library gives them. */
@@ -170,7 +171,7 @@ describe('demo page in Chromium', () => {
     // Everything came from the page's own origin: no CDN for onnxruntime-web's files.
     const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'))
     expect(foreign).toEqual([])
-    expect(requests).toContain(`${origin}${MODEL_FILE}`)
+    expect(requests).toContain(`${origin}${modelFileUrl()}`)
     expect(requests.some((u) => u.endsWith('/web/ort/ort-wasm-simd-threaded.wasm'))).toBe(true)
     expect(pageErrors).toEqual([])
   })

@@ -15,7 +15,7 @@ import { sha256Hex } from '../../src/memory/checksum.ts'
 import { readMemory } from '../../src/memory/format.ts'
 import type { Manifest } from '../../src/memory/manifest.ts'
 import { editJson, manifestOf, readFiles, rechecksum, sourceOf, withMemory, withModel, type BundleFiles } from './bundle-files.ts'
-import { env, MODEL, modelStaged, postJson, staged } from './helpers.ts'
+import { env, MODEL, MODEL_FILE, modelStaged, postJson, staged } from './helpers.ts'
 
 const SEED = 20261126
 const CODES = ['missing_file', 'corrupt', 'model_mismatch', 'dimension_mismatch', 'label_mismatch']
@@ -150,10 +150,10 @@ const truncated = (path: string) => async (files: BundleFiles) => withFile(files
 
 const BROKEN: [string, (files: BundleFiles) => Promise<BundleFiles>, string[]][] = [
   ['manifest.json missing', without('manifest.json'), ['missing_file', 'manifest.json']],
-  ['onnx/model.onnx missing', without('onnx/model.onnx'), ['missing_file', 'onnx/model.onnx']],
+  [`${MODEL_FILE} missing`, without(MODEL_FILE), ['missing_file', MODEL_FILE]],
   ['memory.bin missing', without('memory.bin'), ['missing_file', 'memory.bin']],
   ['memory.bin cut in half', truncated('memory.bin'), ['corrupt', 'memory.bin']],
-  ['onnx/model.onnx cut in half', truncated('onnx/model.onnx'), ['model_mismatch', 'onnx/model.onnx', 'SHA-256']],
+  [`${MODEL_FILE} cut in half`, truncated(MODEL_FILE), ['model_mismatch', MODEL_FILE, 'SHA-256']],
   ['manifest.json cut in half', truncated('manifest.json'), ['corrupt', 'manifest.json', 'not valid JSON']],
   [
     'memory.bin built for another model (manifest updated)',
@@ -177,7 +177,7 @@ const BROKEN: [string, (files: BundleFiles) => Promise<BundleFiles>, string[]][]
   ],
   ['config.json labels disagree', async (files) => editJson(files, 'config.json', (c) => void (c.id2label = { 0: 'x', 1: 'y' })), ['label_mismatch', 'labels disagree']],
   // Every fingerprint agrees, the bytes are no ONNX model: onnxruntime-web itself refuses it.
-  ['onnx/model.onnx garbage with matching fingerprints', async (files) => withModel(files, new TextEncoder().encode('not an onnx model '.repeat(100))), ['Error']],
+  [`${MODEL_FILE} garbage with matching fingerprints`, async (files) => withModel(files, new TextEncoder().encode('not an onnx model '.repeat(100))), ['Error']],
 ]
 
 describe('a broken bundle: 503 with the reason, no crash loop, served once fixed', () => {

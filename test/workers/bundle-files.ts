@@ -11,12 +11,14 @@ import { writeMemoryParts } from '../../src/memory/parts.ts'
 
 export type BundleFiles = Map<string, Uint8Array>
 
-/** Every file of a built bundle (src/bundle/load.ts reads these). */
-export const FILES = ['manifest.json', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'memory.bin'] as const
+/** Every file of a built bundle but the model, whose path manifest.json names (src/bundle/load.ts reads these). */
+export const FILES = ['manifest.json', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'memory.bin'] as const
 
-/** Reads the files of a bundle from wherever they are (the ASSETS binding, a folder). */
+/** Reads the files of a bundle from wherever they are (the ASSETS binding, a folder), the model where the manifest says. */
 export async function readFiles(read: (path: string) => Promise<Uint8Array>): Promise<BundleFiles> {
-  return new Map(await Promise.all(FILES.map(async (path) => [path, await read(path)] as const)))
+  const manifest = await read('manifest.json')
+  const model = (JSON.parse(new TextDecoder().decode(manifest)) as Manifest).model.file
+  return new Map(await Promise.all([...FILES, model].map(async (path) => [path, path === 'manifest.json' ? manifest : await read(path)] as const)))
 }
 
 /** A FileSource over the map; a file that is not there is a missing_file, as from any real source. */
@@ -70,7 +72,7 @@ export async function withParts(files: BundleFiles, maxPartBytes: number): Promi
 export async function withModel(files: BundleFiles, model: Uint8Array): Promise<BundleFiles> {
   const sha = await sha256Hex(model)
   const memory = await readMemory(files.get('memory.bin')!)
-  const next = editJson<Manifest>(new Map(files).set('onnx/model.onnx', model), 'manifest.json', (m) => {
+  const next = editJson<Manifest>(new Map(files).set(manifestOf(files).model.file, model), 'manifest.json', (m) => {
     m.model.sha256 = sha
     m.model.bytes = model.length
   })

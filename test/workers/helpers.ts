@@ -63,3 +63,5 @@ export function staged(folder: string, initial: BundleFiles) {
   return { binding, reads: () => reads, replace: (next: BundleFiles) => (files = next) }
 }
 
+/** The staged bundle's model file: onnx/model.onnx, or onnx/model_quantized.onnx for an int8 base model. */
+export const MODEL_FILE = ((await (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).json()) as Manifest).model.file

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Manifest } from '../../src/memory/manifest.ts'
-import { env, MODEL, worker } from './helpers.ts'
+import { env, MODEL, MODEL_FILE, worker } from './helpers.ts'
 
 let ready: Response
 
@@ -40,7 +40,7 @@ describe('GET /v1/model', () => {
   })
 
   it('the bundle files are not served publicly (run_worker_first)', async () => {
-    for (const file of ['manifest.json', 'onnx/model.onnx', 'memory.bin']) {
+    for (const file of ['manifest.json', MODEL_FILE, 'memory.bin']) {
       const res = await worker(`/${MODEL}/${file}`)
       expect(res.status).toBe(404)
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found')

@@ -2,7 +2,7 @@
 // `/web/*` and the served bundle's files at `/v1/model/files/*`, all public with CORS `*`.
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../workers/app.ts'
-import { env, fakeModel, MODEL, worker } from './helpers.ts'
+import { env, fakeModel, MODEL, MODEL_FILE, worker } from './helpers.ts'
 
 const app = createApp({ loader: async () => fakeModel() })
 // `npm run build:worker` (which `npm test` runs first) stages the browser build; without it nothing here can pass.
@@ -60,7 +60,7 @@ describe('GET /v1/model/files/* with the bundle staged', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*')
     const staged = await (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).text()
     expect(await res.text()).toBe(staged)
-    const model = await worker('/v1/model/files/onnx/model.onnx')
+    const model = await worker(`/v1/model/files/${MODEL_FILE}`)
     expect(model.status).toBe(200)
     expect((await model.arrayBuffer()).byteLength).toBeGreaterThan(0)
   })

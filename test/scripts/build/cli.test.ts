@@ -40,14 +40,25 @@ describe('resmem build', () => {
     expect(a.code).toBe(0)
     const b = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'b'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2')
     expect(b.code).toBe(0)
-    for (const f of ['memory.bin', 'manifest.json', 'onnx/model.onnx', 'tokenizer.json']) {
+    const manifest = JSON.parse(await readFile(join(dir, 'a', 'manifest.json'), 'utf8'))
+    // --quantize-model auto (the default) says what it chose and writes that model under its transformers.js name.
+    expect(manifest.precision.choice).toBe('auto')
+    expect(manifest.model.file).toBe(manifest.precision.model === 'int8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx')
+    expect(manifest.precision.valAccuracy.fp32 - manifest.precision.valAccuracy.int8 <= 0.002 + 1e-9).toBe(manifest.precision.model === 'int8')
+    expect(a.stdout).toMatch(new RegExp(`base model: ${manifest.precision.model} \\(${manifest.model.file}`))
+    for (const f of ['memory.bin', 'manifest.json', manifest.model.file, 'tokenizer.json']) {
       expect(await readFile(join(dir, 'b', f))).toEqual(await readFile(join(dir, 'a', f)))
     }
-    const manifest = JSON.parse(await readFile(join(dir, 'a', 'manifest.json'), 'utf8'))
     expect(manifest.memory.rows).toBe(160)
     expect(manifest.tuning.grid).toHaveLength(12)
     expect(manifest.labels).toEqual(['ham', 'spam'])
   }, 240_000)
+
+  it('refuses an unknown --quantize-model', async () => {
+    const r = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'q'), '--quantize-model', 'int4')
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/--quantize-model: expected one of auto, fp32, int8, got "int4"/)
+  })
 
   it('names the missing flag', async () => {
     const r = await resmem('build', '--train', train)
