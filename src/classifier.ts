@@ -7,6 +7,7 @@ import { encodeRow, type EncodedRow } from './memory/row.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
 import { MemorySearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
+import { calibrate } from './resmem/calibrate.ts'
 import { TextTokenizer } from './tokenize/index.ts'
 import type { Classification, Example, LabelScore, Neighbor } from './types.ts'
 
@@ -25,11 +26,17 @@ export interface ClassifierOptions {
   builtSegments?: readonly Segment[]
 }
 
+/**
+ * What a caller may change at inference: k (0 gives the base model alone) and sigma. Never T: the stored
+ * residuals were computed at the build's T, and another T would add them to probabilities they do not fit.
+ */
+export type InferenceParams = Partial<Pick<ResMemParams, 'k' | 'sigma'>>
+
 export interface ClassifyOptions {
   /** Return the neighbours that moved each decision. */
   explain?: boolean
-  /** Override the tuned k, sigma or T (k = 0 gives the base model alone). */
-  params?: Partial<ResMemParams>
+  /** Override the tuned k or sigma. */
+  params?: InferenceParams
 }
 
 /** Sorted `{label, score}` list. ResMem sums can dip below 0: clip and renormalise (argmax is unchanged). */
@@ -96,19 +103,24 @@ export class ResMemClassifier {
     return { outputs, truncated }
   }
 
-  decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams = this.params): Promise<ResMemDecision> {
-    return this.search.decide(logits, embedding, params)
+  decide(logits: Float32Array, embedding: Float32Array, params: InferenceParams = {}): Promise<ResMemDecision> {
+    return this.search.decide(logits, embedding, this.served(params))
+  }
+
+  /** The tuned settings with a caller's k and sigma; T is always the memory's (an untyped caller's is dropped). */
+  private served(params: InferenceParams = {}): ResMemParams {
+    return { k: params.k ?? this.params.k, sigma: params.sigma ?? this.params.sigma, temperature: this.params.temperature }
   }
 
   async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<Classification[]> {
-    const params = { ...this.params, ...options.params }
+    const params = this.served(options.params)
     const { outputs, truncated } = await this.embed(texts)
     const results: Classification[] = []
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
         const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
-        results.push(this.toResult(await this.decide(logits, embedding, params), truncated[results.length], options.explain ?? false))
+        results.push(this.toResult(await this.search.decide(logits, embedding, params), truncated[results.length], options.explain ?? false))
       }
     }
     return results
@@ -197,8 +209,11 @@ export class ResMemClassifier {
   }
 
   private toResult(d: ResMemDecision, truncated: boolean, explain: boolean): Classification {
-    const scores = labelScores(this.labels, d.probs)
-    const baseScores = labelScores(this.labels, d.base)
+    // Calibrated on val (manifest `calibration`): neighbours' answers and the base's each have their temperature.
+    const cal = this.bundle.manifest.calibration
+    const scale = (probs: Float32Array, temperature: number | undefined) => (cal && temperature ? calibrate(probs, { temperature, floor: cal.floor }) : probs)
+    const scores = labelScores(this.labels, scale(d.probs, d.neighbors.length ? cal?.memory : cal?.base))
+    const baseScores = labelScores(this.labels, scale(d.base, cal?.base))
     const result: Classification = {
       label: scores[0].label,
       score: scores[0].score,

@@ -16,6 +16,9 @@ import { foldInto, readEditsFile } from './edits.ts'
 import { MODEL_FILE, readModelFolder, type ModelFolder } from './model-folder.ts'
 import { writeBundleAtomically } from './output.ts'
 import { DEFAULT_GRID, baseAccuracy, tuneResMem, type Grid, type ScoredPoint } from './tune.ts'
+import { baseCorrectness, decideMemory, type MemoryDecision } from './select.ts'
+import { chooseKey } from './key-choice.ts'
+import { fitCalibration } from './calibrate.ts'
 
 export const VERSIONS: Record<string, string> = {
   'resmem-edge': ownPackage().version,
@@ -35,8 +38,10 @@ export interface BuildOptions {
   batchSize?: number
   kernel?: KernelChoice
   hub?: HubOptions
-  /** What the memory is keyed on (default 'penultimate'); see scripts/export/key-spec.ts. */
-  key?: KeySpec
+  /** What the memory is keyed on (default 'auto': chosen on val, scripts/build/key-choice.ts); see scripts/export/key-spec.ts. */
+  key?: KeySpec | 'auto'
+  /** 'auto' (default): serve the memory only when val says it helps (scripts/build/select.ts); 'on'/'off' force it. */
+  memory?: 'auto' | 'on' | 'off'
   /** An edit log (`resmem memory pull`) to fold into the memory (scripts/build/edits.ts). */
   edits?: string
 }
@@ -83,6 +88,13 @@ export async function embedFile(prepared: PreparedModel, name: string, file: str
   return { examples, split }
 }
 
+/** The decision of scripts/build/select.ts, or the one `--memory on|off` forces (its test figures kept). */
+function memoryDecision(mode: 'auto' | 'on' | 'off', grid: ScoredPoint[], best: ScoredPoint, base: Uint8Array): MemoryDecision {
+  const decided = decideMemory(grid, best, base)
+  if (mode === 'auto') return decided
+  return { ...decided, on: mode === 'on', reason: `forced ${mode} by --memory ${mode} (val: ${decided.reason})` }
+}
+
 export interface BuildResult {
   manifest: Manifest
   grid: ScoredPoint[]
@@ -92,22 +104,31 @@ export interface BuildResult {
 /** model folder + labelled train/val -> ResMem-ready ONNX, int8 memory.bin, manifest.json (written atomically). */
 export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const started = performance.now()
-  const prepared = await prepareModel(o.model, o.hub, o.key)
+  const grid0 = o.grid ?? DEFAULT_GRID
+  const createIndex = nodeIndexFactory(o.kernel)
+  const auto = o.key === undefined || o.key === 'auto' ? await chooseKey({ model: o.model, hub: o.hub, train: o.train, val: o.val, batchSize: o.batchSize, grid: grid0, createIndex }) : undefined
+  const spec = auto ? auto.spec : (o.key as KeySpec)
+  // The all-presets run of the key choice is reused when it won; another key is a model of its own (its fingerprint).
+  const reuse = auto && auto.candidates[auto.candidates.length - 1].key === auto.key ? auto.all : undefined
+  const prepared = reuse?.prepared ?? (await prepareModel(o.model, o.hub, spec))
   const labels = prepared.folder.config.labels
   const edits = o.edits ? await readEditsFile(o.edits, { fingerprint: prepared.fingerprint, labels, dim: prepared.embedding.dim }) : undefined
-  const train = await embedFile(prepared, 'train', o.train, o.batchSize)
-  const val = await embedFile(prepared, 'val', o.val, o.batchSize)
+  const train = reuse?.train ?? (await embedFile(prepared, 'train', o.train, o.batchSize))
+  const val = reuse?.val ?? (await embedFile(prepared, 'val', o.val, o.batchSize))
   const dtype: Dtype = 'int8'
   const { grid, best, int8Accuracy } = await tuneResMem({
     train: train.split,
     heldOut: val.split,
     labels,
-    grid: o.grid ?? DEFAULT_GRID,
+    grid: grid0,
     modelFingerprint: prepared.fingerprint,
-    createIndex: nodeIndexFactory(o.kernel),
+    createIndex,
   })
+  const decision = memoryDecision(o.memory ?? 'auto', grid, best, baseCorrectness(val.split))
   let memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
   // Tuned on the training rows alone, as without edits: the folded memory answers as the served one did.
+  // Score temperatures on val, with the memory as built from train (before any folded edits).
+  const calibration = await fitCalibration(memory, val.split, best, createIndex)
   const folded = edits ? await foldInto(edits, memory) : undefined
   if (folded) memory = folded.memory
   const memoryBytes = await writeMemory(memory)
@@ -120,7 +141,8 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     version: MANIFEST_VERSION,
     name: o.name ?? prepared.folder.location.split('/').filter(Boolean).pop() ?? 'model',
     labels,
-    resmem: { k: best.k, sigma: best.sigma, temperature: best.temperature, key: prepared.key },
+    // Off: k = 0 makes every runtime answer with the base model (the tuned point stays in `tuning`).
+    resmem: { k: decision.on ? best.k : 0, sigma: best.sigma, temperature: best.temperature, key: prepared.key },
     model: {
       file: MODEL_FILE,
       sha256: prepared.fingerprint,
@@ -142,8 +164,10 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
         keyScale: memory.keys.dtype === 'int8' ? memory.keys.scale : 1,
         residualErrorBound,
       },
+      decision,
     },
-    tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split) },
+    calibration,
+    tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split), ...(auto ? { keys: auto.candidates.map((c) => ({ key: c.key, accuracy: c.accuracy })) } : {}) },
     metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemFp32Accuracy: best.accuracy, valResmemInt8Accuracy: int8Accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
     data: { train: { file: o.train.split('/').pop()!, sha256: await sha256Hex(trainBytes), rows: train.examples.length } },
     ...(folded ? { edits: folded.edits } : {}),

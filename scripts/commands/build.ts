@@ -15,18 +15,22 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
   --out DIR                       output folder (replaced only when the new build verifies)
   --name NAME                     name in the manifest (default: the model folder's name)
   --k LIST --sigma LIST --temperature LIST   grid, comma-separated (defaults ${DEFAULT_GRID.k.join(',')} / ${DEFAULT_GRID.sigma.join(',')} / ${DEFAULT_GRID.temperature.join(',')})
-  --key KEY                       what the memory is keyed on (default penultimate): penultimate,
+  --key KEY                       what the memory is keyed on (default auto: each preset and all of them
+                                  side by side are tuned on val, the best is kept): penultimate,
                                   mean-last-hidden, mean-word-embeddings, mean(<tensor>), cls(<tensor>),
                                   none(<tensor>); join several with + or , to concatenate them (each
                                   L2-normalised), e.g. penultimate+mean-last-hidden+mean-word-embeddings
+  --memory auto|on|off            serve the memory (default auto: only when its cross-fitted val gain over the
+                                  base passes an exact one-sided McNemar test at alpha 0.05; off serves the
+                                  base model, k = 0, and says why in manifest.json memory.decision)
   --edits FILE                    fold a served memory's edit log into the memory (from \`resmem memory pull\`;
                                   the same model and options as the served build: edits keep their ids, the
                                   worker skips them, answers stay the same)
   --batch-size N                  texts per model run (default 32)
   --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
 
-function key(value: string | undefined): KeySpec | undefined {
-  if (value === undefined) return undefined
+function key(value: string | undefined): KeySpec | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto'
   try {
     return parseKeySpec(value)
   } catch (err) {
@@ -47,7 +51,11 @@ export function printBuild(result: BuildResult): void {
   const b = m.tuning.best
   console.log(`${m.name}: ${m.memory.rows} memory rows x ${m.memory.dim} dims, ${m.memory.bytes} bytes`)
   console.log(`tuned on val (${m.tuning.examples} examples, ${result.grid.length} points): k=${b.k} sigma=${b.sigma} T=${b.temperature}`)
+  if (m.tuning.keys) console.log(`key (auto, best val accuracy): ${m.tuning.keys.map((c) => `${c.key} ${c.accuracy.toFixed(4)}`).join(', ')}`)
   console.log(`val accuracy: base ${m.tuning.baseAccuracy.toFixed(4)} -> resmem-fp32 ${b.accuracy.toFixed(4)}, resmem-int8 ${m.metrics.valResmemInt8Accuracy.toFixed(4)}  (${seconds.toFixed(1)} s)`)
+  const d = m.memory.decision
+  if (d) console.log(`memory ${d.on ? 'ON' : 'OFF'}: ${d.reason}${d.inSample ? ` [in-sample best point: +${d.inSample.gains} -${d.inSample.losses}, p = ${d.inSample.pValue.toPrecision(3)}]` : ''}`)
+  if (m.calibration) console.log(`score temperature (val NLL): memory ${m.calibration.memory}, base ${m.calibration.base}`)
   if (m.edits) {
     const count = (ranges: [number, number][]) => ranges.reduce((n, [a, z]) => n + z - a + 1, 0)
     console.log(`folded the edit log up to version ${m.edits.version}: ${count(m.edits.ids)} learned examples appended, ${count(m.edits.forgotten)} built rows left out`)
@@ -69,6 +77,7 @@ export async function run(argv: string[]): Promise<void> {
       'batch-size': { type: 'string' },
       key: { type: 'string' },
       edits: { type: 'string' },
+      memory: { type: 'string' },
       'hub-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -76,6 +85,8 @@ export async function run(argv: string[]): Promise<void> {
   })
   if (values.help) return console.log(HELP)
   for (const flag of ['model', 'train', 'val', 'out'] as const) if (!values[flag]) throw new CliError(`missing --${flag}\n\n${HELP}`)
+  const memory = values.memory ?? 'auto'
+  if (memory !== 'auto' && memory !== 'on' && memory !== 'off') throw new CliError(`--memory: expected auto, on or off, got "${memory}"`)
   const grid: Grid = {
     k: numbers('k', values.k, DEFAULT_GRID.k).map(Math.round),
     sigma: numbers('sigma', values.sigma, DEFAULT_GRID.sigma),
@@ -92,6 +103,7 @@ export async function run(argv: string[]): Promise<void> {
     hub: values['hub-host'] ? { host: values['hub-host'] } : undefined,
     key: key(values.key),
     edits: values.edits,
+    memory,
   })
   printBuild(result)
   console.log(`wrote ${values.out}`)
