@@ -7,7 +7,7 @@ import { encodeRow, type EncodedRow } from './memory/row.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
 import { MemorySearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
-import { calibrate } from './resmem/calibrate.ts'
+import { BASE_FLOOR, calibrate } from './resmem/calibrate.ts'
 import { TextTokenizer } from './tokenize/index.ts'
 import type { Classification, Example, LabelScore, Neighbor } from './types.ts'
 
@@ -211,9 +211,10 @@ export class ResMemClassifier {
   private toResult(d: ResMemDecision, truncated: boolean, explain: boolean): Classification {
     // Calibrated on val (manifest `calibration`): neighbours' answers and the base's each have their temperature.
     const cal = this.bundle.manifest.calibration
-    const scale = (probs: Float32Array, temperature: number | undefined) => (cal && temperature ? calibrate(probs, { temperature, floor: cal.floor }) : probs)
-    const scores = labelScores(this.labels, scale(d.probs, d.neighbors.length ? cal?.memory : cal?.base))
-    const baseScores = labelScores(this.labels, scale(d.base, cal?.base))
+    const memoryScores = (probs: Float32Array) => (cal ? calibrate(probs, { temperature: cal.memory, floor: cal.floor }) : probs)
+    const baseScoresOf = (probs: Float32Array) => (cal ? calibrate(probs, { temperature: cal.base, floor: BASE_FLOOR }) : probs)
+    const scores = labelScores(this.labels, d.neighbors.length ? memoryScores(d.probs) : baseScoresOf(d.probs))
+    const baseScores = labelScores(this.labels, baseScoresOf(d.base))
     const result: Classification = {
       label: scores[0].label,
       score: scores[0].score,

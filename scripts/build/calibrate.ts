@@ -3,16 +3,18 @@
  * log-likelihood of the calibrated scores. The NLL of temperature scaling is convex in 1/s, so a golden-section
  * search over log s finds it; the label never changes (calibration is monotone per row).
  */
-import { calibrate, SCORE_FLOOR } from '../../src/resmem/calibrate.ts'
+import { BASE_FLOOR, calibrate, SCORE_FLOOR } from '../../src/resmem/calibrate.ts'
 import { negativeLogLikelihood } from '../eval/metrics.ts'
 import type { ResidualMemory } from '../../src/memory/format.ts'
 import type { Calibration } from '../../src/memory/manifest.ts'
 import type { EmbeddedSplit } from './embed.ts'
 import { resmemProbabilities, type TuneInput } from './tune.ts'
 
-/** Search range of the score temperature. */
-const LOW = 0.01
-const HIGH = 100
+/** Search range of the score temperature (wide: the base's softmax(z/T) may be at T = 0.03 or T = 64). */
+const LOW = 1e-4
+const HIGH = 1e4
+/** Floors tried for the memory's answers (the one with the lowest val NLL is kept). */
+const MEMORY_FLOORS = [1e-8, 1e-6, 1e-4, 1e-3, 1e-2]
 
 /** Calibrated copy of probability rows (n x classes, flat). */
 export function calibrateRows(probs: ArrayLike<number>, classes: number, temperature: number, floor = SCORE_FLOOR): Float64Array {
@@ -53,14 +55,20 @@ export function fitScoreTemperature(probs: ArrayLike<number>, truth: ArrayLike<n
   return Number(Math.exp((a + b) / 2).toPrecision(4))
 }
 
-/** The manifest's `calibration`: score temperatures of the memory's answers at `params` and of the base's, on val. */
+/** The manifest's `calibration`: score temperature (and floor) of the memory's answers at `params`, and the base's temperature, on val. */
 export async function fitCalibration(memory: ResidualMemory, val: EmbeddedSplit, params: { k: number; sigma: number; temperature: number }, createIndex?: TuneInput['createIndex']): Promise<Calibration> {
   const memoryProbs = await resmemProbabilities(memory, val, params, createIndex)
   const baseProbs = await resmemProbabilities(memory, val, { ...params, k: 0 })
+  let best = { floor: SCORE_FLOOR, temperature: 1, nll: Infinity }
+  for (const floor of MEMORY_FLOORS) {
+    const temperature = fitScoreTemperature(memoryProbs, val.labels, val.classes, floor)
+    const nll = negativeLogLikelihood(calibrateRows(memoryProbs, val.classes, temperature, floor), val.labels, val.classes)
+    if (nll < best.nll - 1e-12) best = { floor, temperature, nll }
+  }
   return {
     split: 'val',
-    memory: fitScoreTemperature(memoryProbs, val.labels, val.classes),
-    base: fitScoreTemperature(baseProbs, val.labels, val.classes),
-    floor: SCORE_FLOOR,
+    memory: best.temperature,
+    base: fitScoreTemperature(baseProbs, val.labels, val.classes, BASE_FLOOR),
+    floor: best.floor,
   }
 }

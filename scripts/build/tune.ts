@@ -129,13 +129,15 @@ export function extendGrid(grid: Grid, best: Pick<ScoredPoint, 'k' | 'sigma' | '
   return moved ? next : undefined
 }
 
-/** evaluateGrid, extended past the edges the best point reaches (at most MAX_EXTENSIONS times). */
+/** evaluateGrid, extended past the edges a best point that beats the base reaches (at most MAX_EXTENSIONS times). */
 export async function searchGrid(input: TuneInput): Promise<{ grid: Grid; points: ScoredPoint[]; best: ScoredPoint; extensions: number }> {
   let grid = input.grid
   let points = await evaluateGrid({ ...input, grid })
   let best = pickBest(points)
   let extensions = 0
-  for (; extensions < MAX_EXTENSIONS; extensions++) {
+  // A best point no better than the base sits on an edge only through the tie-break: nothing to extend for.
+  const base = baseAccuracy(input.heldOut)
+  for (; extensions < MAX_EXTENSIONS && best.accuracy > base; extensions++) {
     const wider = extendGrid(grid, best)
     if (!wider) break
     grid = wider

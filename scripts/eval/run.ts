@@ -7,6 +7,7 @@ import { sha256Hex } from '../../src/memory/checksum.ts'
 import { memoryByteLength, type ResidualMemory } from '../../src/memory/format.ts'
 import type { Calibration, MemoryDecision } from '../../src/memory/manifest.ts'
 import { argmax } from '../../src/resmem/combine.ts'
+import { BASE_FLOOR } from '../../src/resmem/calibrate.ts'
 import { dirSource } from '../../src/node/source.ts'
 import { nodeIndexFactory } from '../../src/node/index.ts'
 import { CliError } from '../cli/errors.ts'
@@ -129,7 +130,7 @@ async function scoreTable(prepared: PreparedModel, train: Split, val: Split, tes
   const createIndex = nodeIndexFactory()
 
   // base: the model alone, at the memory's T, scores calibrated with the base's temperature.
-  const baseProbs = calibrateRows(await resmemProbabilities(s.int8, test.split, { ...s.best, k: 0 }), classes, s.calibration.base, s.calibration.floor)
+  const baseProbs = calibrateRows(await resmemProbabilities(s.int8, test.split, { ...s.best, k: 0 }), classes, s.calibration.base, BASE_FLOOR)
   const basePredicted = argmaxRows(baseProbs, classes)
   rows.push(rowOf('base', basePredicted, baseProbs, truth, classes, 0, 0))
 
@@ -153,7 +154,7 @@ async function scoreTable(prepared: PreparedModel, train: Split, val: Split, tes
   const fp32Bytes = memoryByteLength(fp32.rows, fp32.dim, labels, 'float32', 'float32')
   const scored = async (memory: ResidualMemory, params: typeof served) => {
     const raw = await resmemProbabilities(memory, test.split, params, createIndex)
-    return calibrateRows(raw, classes, params.k > 0 ? s.calibration.memory : s.calibration.base, s.calibration.floor)
+    return params.k > 0 ? calibrateRows(raw, classes, s.calibration.memory, s.calibration.floor) : calibrateRows(raw, classes, s.calibration.base, BASE_FLOOR)
   }
   const params = { k: served.k, sigma: s.best.sigma, temperature: s.best.temperature }
   const fp32Probs = await scored(fp32, served)

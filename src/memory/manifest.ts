@@ -60,8 +60,8 @@ export const MemoryDecision = z.object({
 export type MemoryDecision = z.infer<typeof MemoryDecision>
 
 /**
- * Score temperatures fitted on val (src/resmem/calibrate.ts): `memory` for answers that used neighbours,
- * `base` for the base model alone (k = 0). They change the reported scores, never the label.
+ * Score temperatures fitted on val (src/resmem/calibrate.ts): `memory` (with its `floor`) for answers that
+ * used neighbours, `base` for the base model alone (k = 0). They change the reported scores, never the label.
  */
 export const Calibration = z.object({
   split: z.string(),

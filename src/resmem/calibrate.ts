@@ -9,8 +9,13 @@
  * temperature scaling. The floor keeps a class the memory pushed below zero at a small, finite score.
  */
 
-/** Probabilities below this are raised to it before scaling: ResMem sums can reach 0 or dip below it. */
+/** Default floor of ResMem sums, which can reach 0 or dip below it (`resmem build` fits one on val). */
 export const SCORE_FLOOR = 1e-4
+/**
+ * Floor of the base model's softmax(z/T): only float32 underflow reaches it, so the scaled base scores are
+ * softmax(z / (T s)) even at a small T where softmax(z/T) saturates.
+ */
+export const BASE_FLOOR = 1e-38
 
 export interface ScoreCalibration {
   /** The score temperature s (1 leaves the clipped, renormalised probabilities as they are). */

@@ -57,6 +57,24 @@ describe('Node library on the default spam build', () => {
     }
   })
 
+  it('a caller cannot change T: the residuals were stored at the build\'s T', async () => {
+    const asBuilt = await simd.classify(texts.slice(0, 20))
+    // An untyped caller (JSON from elsewhere) passing a temperature gets the build's answers.
+    const tried = await simd.classify(texts.slice(0, 20), { params: { temperature: 8 } } as unknown as Parameters<ResMemClassifier['classify']>[1])
+    expect(tried).toEqual(asBuilt)
+  })
+
+  it('scores are calibrated on val: a short greeting is not scored 1 - 1e-13', async () => {
+    const m = simd.bundle.manifest
+    expect(m.calibration).toBeDefined()
+    const [hi] = await simd.classify(['hi'])
+    expect(hi.score).toBeLessThan(0.9999)
+    expect(hi.base.score).toBeLessThan(0.9999)
+    // Calibration never changes the label.
+    const raw = await simd.classify(texts.slice(0, 50), { explain: true })
+    for (const r of raw) expect(r.label).toBe(r.scores[0].label)
+  })
+
   it('reports truncation of long texts', async () => {
     const [long, short] = await simd.classify(['word '.repeat(5000), 'hello'])
     expect(long.truncated).toBe(true)
