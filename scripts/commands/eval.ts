@@ -44,6 +44,7 @@ export function formatTable(result: EvalResult): string {
     fmt(header),
     ...lines.map(fmt),
     `resmem-int8 - base on test: ${pct(d.estimate)} points (95% paired bootstrap ${pct(d.low)} to ${pct(d.high)})`,
+    ...(result.differenceIfOn ? [`had the memory been on: ${pct(result.differenceIfOn.estimate)} points (${pct(result.differenceIfOn.low)} to ${pct(result.differenceIfOn.high)})`] : []),
   ].join('\n')
 }
 
@@ -89,6 +90,7 @@ export async function run(argv: string[]): Promise<void> {
     examples: result.examples,
     rows: result.rows,
     resmem_minus_base: { accuracy: result.difference.estimate, low: result.difference.low, high: result.difference.high },
+    ...(result.differenceIfOn ? { resmem_if_on_minus_base: { accuracy: result.differenceIfOn.estimate, low: result.differenceIfOn.low, high: result.differenceIfOn.high } } : {}),
   }
   await writeFile(join(out, 'eval.json'), JSON.stringify(json, null, 2) + '\n')
   await writeFile(join(out, 'report.html'), renderReport(result))

@@ -58,6 +58,8 @@ export interface EvalResult {
   calibration: Calibration
   /** resmem-int8 minus base accuracy on the same test examples, 95% paired bootstrap interval. */
   difference: Interval
+  /** With the memory off: the tuned memory minus base, had it been served. */
+  differenceIfOn?: Interval
   /** Reliability diagrams (15 bins) of the scores the API returns: base and resmem-int8. */
   reliability: { method: string; bins: ReturnType<typeof reliabilityBins> }[]
 }
@@ -162,10 +164,13 @@ async function scoreTable(prepared: PreparedModel, train: Split, val: Split, tes
   const int8Probs = await scored(s.int8, served)
   const int8Predicted = argmaxRows(int8Probs, classes)
   rows.push(rowOf('resmem-int8', int8Predicted, int8Probs, truth, classes, s.int8Bytes, s.tuneSeconds, params))
+  let differenceIfOn: Interval | undefined
   if (!s.decision.on) {
     // What the memory would have given had it been served: shows whether turning it off cost anything.
     const on = await scored(s.int8, s.best)
-    rows.push(rowOf('resmem-int8 (off; if on)', argmaxRows(on, classes), on, truth, classes, s.int8Bytes, s.tuneSeconds, { ...s.best }))
+    const onPredicted = argmaxRows(on, classes)
+    rows.push(rowOf('resmem-int8 (off; if on)', onPredicted, on, truth, classes, s.int8Bytes, s.tuneSeconds, { ...s.best }))
+    differenceIfOn = bootstrapInterval(correctness(onPredicted, truth), { paired: correctness(basePredicted, truth) })
   }
 
   // Bag-of-words multinomial naive Bayes on the same split, alpha tuned on val.
@@ -203,6 +208,7 @@ async function scoreTable(prepared: PreparedModel, train: Split, val: Split, tes
     decision: s.decision,
     calibration: s.calibration,
     difference: bootstrapInterval(correctness(int8Predicted, truth), { paired: correctness(basePredicted, truth) }),
+    ...(differenceIfOn ? { differenceIfOn } : {}),
     reliability: [
       { method: 'base', bins: reliabilityBins(baseProbs, truth, classes) },
       { method: 'resmem-int8', bins: reliabilityBins(int8Probs, truth, classes) },
