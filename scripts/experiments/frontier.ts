@@ -6,7 +6,8 @@
  * For each base size (hidden x layers) it trains a model (`resmem train`, skipped when
  * artifacts/frontier/<dataset>/<size>/model exists), scores it with `resmem eval`'s table (every choice on
  * val, test read once) and builds its bundle with the memory forced on at the tuned point, to time the Node
- * library per text (one text per call, k = 0 vs the tuned k, same process, alternating). Writes
+ * library per text (one text per call, k = 0 vs the tuned k, same process, alternating). Each size's points are
+ * kept in artifacts/frontier/<dataset>/<size>/points.json (delete it to measure again). Writes
  * out/frontier/<dataset>.json and an SVG plot of test accuracy against latency and against bytes.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
@@ -49,6 +50,12 @@ const vocab = dataset === 'langid' ? 4000 : 8000
 for (const size of sizes) {
   const [hidden, layers] = size.split('x').map(Number)
   const root = join('artifacts', 'frontier', dataset, size)
+  // A size measured before (same data, same model) is not measured again.
+  const cached = join(root, 'points.json')
+  if (existsSync(cached)) {
+    points.push(...(JSON.parse(readFileSync(cached, 'utf8')) as Point[]))
+    continue
+  }
   // The shipped model when it is this size: no need to train it again.
   const shipped = JSON.parse(readFileSync(join(paths.model, 'config.json'), 'utf8')) as { hidden_size: number; num_hidden_layers: number }
   const model = shipped.hidden_size === hidden && shipped.num_hidden_layers === layers ? paths.model : join(root, 'model')
@@ -77,6 +84,7 @@ for (const size of sizes) {
   const valOn = result.memory === 'on'
   points.push({ size, parameters, memory: 'off', accuracy: base.accuracy, low: base.accuracy_low, high: base.accuracy_high, bytes: modelBytes, msPerText: median(times.off), valOn })
   points.push({ size, parameters, memory: 'on', accuracy: memoryRow.accuracy, low: memoryRow.accuracy_low, high: memoryRow.accuracy_high, bytes: modelBytes + memoryRow.memory_bytes, msPerText: median(times.on), valOn })
+  await writeFile(cached, JSON.stringify(points.slice(-2), null, 2) + '\n')
   console.log(`${size}: base ${base.accuracy.toFixed(4)} [${base.accuracy_low.toFixed(4)}, ${base.accuracy_high.toFixed(4)}], +memory ${memoryRow.accuracy.toFixed(4)} (val says ${result.memory}), ${median(times.off).toFixed(2)} / ${median(times.on).toFixed(2)} ms per text`)
 }
 
