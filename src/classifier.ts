@@ -59,6 +59,11 @@ export class ResMemClassifier {
   /** Row ids of memory.bin (edits a build folded in keep their ids; manifest.json `edits`). */
   readonly fold: FoldMap
   private readonly search: MemorySearch
+  /**
+   * When the build turned the memory off (manifest memory.decision): the learned rows alone, searched with the
+   * tuned k and sigma, so that what a caller teaches still answers while the built rows stay out.
+   */
+  private readonly learnedOnly: { search: MemorySearch; params: ResMemParams } | undefined
   private readonly batchSize: number
 
   private constructor(
@@ -83,6 +88,12 @@ export class ResMemClassifier {
         : undefined
     this.memory = new SegmentedMemory(this.edits ? [...built, this.edits] : built, memory.dim)
     this.search = new MemorySearch(this.memory)
+    const { decision } = bundle.manifest.memory
+    const tuned = bundle.manifest.tuning.best
+    this.learnedOnly =
+      decision && !decision.on && this.edits && tuned.k > 0
+        ? { search: new MemorySearch(new SegmentedMemory([this.edits], memory.dim)), params: { k: tuned.k, sigma: tuned.sigma, temperature } }
+        : undefined
   }
 
   static async create(bundle: Bundle, options: ClassifierOptions): Promise<ResMemClassifier> {
@@ -104,6 +115,8 @@ export class ResMemClassifier {
   }
 
   decide(logits: Float32Array, embedding: Float32Array, params: InferenceParams = {}): Promise<ResMemDecision> {
+    // Memory off and no k asked for: the base model, moved only by rows learned since the build.
+    if (this.learnedOnly && params.k === undefined) return this.learnedOnly.search.decide(logits, embedding, { ...this.learnedOnly.params, sigma: params.sigma ?? this.learnedOnly.params.sigma })
     return this.search.decide(logits, embedding, this.served(params))
   }
 
@@ -113,14 +126,13 @@ export class ResMemClassifier {
   }
 
   async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<Classification[]> {
-    const params = this.served(options.params)
     const { outputs, truncated } = await this.embed(texts)
     const results: Classification[] = []
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
         const embedding = out.embedding.subarray(b * out.dim, (b + 1) * out.dim)
-        results.push(this.toResult(await this.search.decide(logits, embedding, params), truncated[results.length], options.explain ?? false))
+        results.push(this.toResult(await this.decide(logits, embedding, options.params), truncated[results.length], options.explain ?? false))
       }
     }
     return results

@@ -43,7 +43,8 @@ export type FoldedEdits = z.infer<typeof FoldedEdits>
 
 /**
  * Whether the built memory is served, and why (`resmem build` decides on val: scripts/build/select.ts).
- * When off, `resmem.k` is 0, so every runtime answers with the base model; the tuned point stays in `tuning`.
+ * When off, `resmem.k` is 0, so every runtime answers with the base model, moved only by rows learned since
+ * the build (searched with the tuned k and sigma, which stay in `tuning`).
  */
 export const MemoryDecision = z.object({
   on: z.boolean(),

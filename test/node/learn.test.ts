@@ -34,6 +34,22 @@ describe('learn and forget in the Node library (real spam model, SIMD kernel)', 
     expect(await classifier.classify([NOTE], withMemory)).toEqual([before])
   })
 
+  it('with the built memory off, the base model answers, and what is learned still moves it', async () => {
+    const m = classifier.bundle.manifest
+    if (m.memory.decision?.on !== false) return // this check is about a build whose memory val turned off
+    const [before] = await classifier.classify([NOTE], { explain: true })
+    expect(before.neighbors).toEqual([])
+    expect(before.label).toBe(before.base.label)
+    const [id] = await classifier.learn([{ text: NOTE, label: 'ham' }])
+    const [after] = await classifier.classify([NOTE], { explain: true })
+    // Only learned rows are searched, with the tuned k and sigma.
+    expect(after.neighbors!.map((n) => n.source)).toEqual(['edit'])
+    expect(after.neighbors![0]).toMatchObject({ id, label: 'ham' })
+    expect(after.scores.find((s) => s.label === 'ham')!.score).toBeGreaterThan(before.scores.find((s) => s.label === 'ham')!.score)
+    await classifier.forget([id])
+    expect(await classifier.classify([NOTE], { explain: true })).toEqual([before])
+  })
+
   it('forgets a built row: it leaves every answer, and nothing else changes', async () => {
     const [before] = await classifier.classify([NOTE], withMemory)
     const top = before.neighbors![0]
