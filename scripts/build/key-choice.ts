@@ -30,8 +30,11 @@ export interface KeyChoice {
   candidates: KeyCandidate[]
   /** Presets this model has no tensor for (the reason each failed). */
   skipped: { key: string; reason: string }[]
-  /** The prepared model and embedded splits of the all-presets key, for a caller that chose it. */
-  all: { prepared: PreparedModel; train: Awaited<ReturnType<typeof embedFile>>; val: Awaited<ReturnType<typeof embedFile>> }
+  /**
+   * The prepared model and embedded splits when the all-presets key won, for the caller to reuse; another key is
+   * a model of its own (its own fingerprint) and is run again.
+   */
+  embedded?: { prepared: PreparedModel; train: Awaited<ReturnType<typeof embedFile>>; val: Awaited<ReturnType<typeof embedFile>> }
 }
 
 /** Columns [offset, offset + dim) of every row. */
@@ -92,7 +95,7 @@ export async function chooseKey(o: {
     const b = candidates[chosen]
     if (c.accuracy > b.accuracy || (c.accuracy === b.accuracy && c.meanTrueProb > b.meanTrueProb + 1e-9)) chosen = i
   })
-  return { spec: specs[chosen], key: candidates[chosen].key, candidates, skipped, all: { prepared, train, val } }
+  return { spec: specs[chosen], key: candidates[chosen].key, candidates, skipped, ...(chosen === candidates.length - 1 ? { embedded: { prepared, train, val } } : {}) }
 }
 
 const pick = ({ k, sigma, temperature }: ScoredPoint) => ({ k, sigma, temperature })

@@ -108,8 +108,7 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const createIndex = nodeIndexFactory(o.kernel)
   const auto = o.key === undefined || o.key === 'auto' ? await chooseKey({ model: o.model, hub: o.hub, train: o.train, val: o.val, batchSize: o.batchSize, grid: grid0, createIndex }) : undefined
   const spec = auto ? auto.spec : (o.key as KeySpec)
-  // The all-presets run of the key choice is reused when it won; another key is a model of its own (its fingerprint).
-  const reuse = auto && auto.candidates[auto.candidates.length - 1].key === auto.key ? auto.all : undefined
+  const reuse = auto?.embedded
   const prepared = reuse?.prepared ?? (await prepareModel(o.model, o.hub, spec))
   const labels = prepared.folder.config.labels
   const edits = o.edits ? await readEditsFile(o.edits, { fingerprint: prepared.fingerprint, labels, dim: prepared.embedding.dim }) : undefined
@@ -126,9 +125,9 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   })
   const decision = memoryDecision(o.memory ?? 'auto', grid, best, baseCorrectness(val.split))
   let memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
-  // Tuned on the training rows alone, as without edits: the folded memory answers as the served one did.
   // Score temperatures on val, with the memory as built from train (before any folded edits).
   const calibration = await fitCalibration(memory, val.split, best, createIndex)
+  // Tuned on the training rows alone, as without edits: the folded memory answers as the served one did.
   const folded = edits ? await foldInto(edits, memory) : undefined
   if (folded) memory = folded.memory
   const memoryBytes = await writeMemory(memory)

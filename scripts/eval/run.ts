@@ -221,7 +221,7 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
   const t0 = performance.now()
   const createIndex = nodeIndexFactory()
   const auto = inputs.key === undefined || inputs.key === 'auto' ? await chooseKey({ model: inputs.model, train: inputs.train, val: inputs.val, grid: DEFAULT_GRID, createIndex }) : undefined
-  const reuse = auto && auto.candidates[auto.candidates.length - 1].key === auto.key ? auto.all : undefined
+  const reuse = auto?.embedded
   const prepared = reuse?.prepared ?? (await prepareModel(inputs.model, undefined, auto ? auto.spec : (inputs.key as KeySpec)))
   const labels = prepared.folder.config.labels
   const train = reuse?.train ?? (await embedFile(prepared, 'train', inputs.train))
