@@ -9,6 +9,7 @@ import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } fr
 import { MicroBatcher } from './model/micro-batch.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
 import { MemorySearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
+import { BASE_FLOOR, calibrate } from './resmem/calibrate.ts'
 import { TextTokenizer } from './tokenize/index.ts'
 import type { Classification, Example, LabelScore, Neighbor } from './types.ts'
 
@@ -34,11 +35,17 @@ export interface ClassifierOptions {
   microBatch?: boolean
 }
 
+/**
+ * What a caller may change at inference: k (0 gives the base model alone) and sigma. Never T: the stored
+ * residuals were computed at the build's T, and another T would add them to probabilities they do not fit.
+ */
+export type InferenceParams = Partial<Pick<ResMemParams, 'k' | 'sigma'>>
+
 export interface ClassifyOptions {
   /** Return the neighbours that moved each decision. */
   explain?: boolean
-  /** Override the tuned k, sigma or T (k = 0 gives the base model alone). */
-  params?: Partial<ResMemParams>
+  /** Override the tuned k or sigma. */
+  params?: InferenceParams
 }
 
 /** Sorted `{label, score}` list. ResMem sums can dip below 0: clip and renormalise (argmax is unchanged). */
@@ -61,6 +68,11 @@ export class ResMemClassifier {
   /** Row ids of memory.bin (edits a build folded in keep their ids; manifest.json `edits`). */
   readonly fold: FoldMap
   private readonly search: MemorySearch
+  /**
+   * When the build turned the memory off (manifest memory.decision): the learned rows alone, searched with the
+   * tuned k and sigma, so that what a caller teaches still answers while the built rows stay out.
+   */
+  private readonly learnedOnly: { search: MemorySearch; params: ResMemParams } | undefined
   private readonly batchSize: number
   /** Set when options.microBatch is on. */
   readonly microBatcher: MicroBatcher | undefined
@@ -92,6 +104,12 @@ export class ResMemClassifier {
         : undefined
     this.memory = new SegmentedMemory(this.edits ? [...built, this.edits] : built, memory.dim)
     this.search = new MemorySearch(this.memory)
+    const { decision } = bundle.manifest.memory
+    const tuned = bundle.manifest.tuning.best
+    this.learnedOnly =
+      decision && !decision.on && this.edits && tuned.k > 0
+        ? { search: new MemorySearch(new SegmentedMemory([this.edits], memory.dim)), params: { k: tuned.k, sigma: tuned.sigma, temperature } }
+        : undefined
   }
 
   static async create(bundle: Bundle, options: ClassifierOptions): Promise<ResMemClassifier> {
@@ -125,19 +143,25 @@ export class ResMemClassifier {
     }
   }
 
-  decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams = this.params): Promise<ResMemDecision> {
-    return this.search.decide(logits, embedding, params)
+  decide(logits: Float32Array, embedding: Float32Array, params: InferenceParams = {}): Promise<ResMemDecision> {
+    // Memory off and no k asked for: the base model, moved only by rows learned since the build.
+    if (this.learnedOnly && params.k === undefined) return this.learnedOnly.search.decide(logits, embedding, { ...this.learnedOnly.params, sigma: params.sigma ?? this.learnedOnly.params.sigma })
+    return this.search.decide(logits, embedding, this.served(params))
+  }
+
+  /** The tuned settings with a caller's k and sigma; T is always the memory's (an untyped caller's is dropped). */
+  private served(params: InferenceParams = {}): ResMemParams {
+    return { k: params.k ?? this.params.k, sigma: params.sigma ?? this.params.sigma, temperature: this.params.temperature }
   }
 
   async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<Classification[]> {
-    const params = { ...this.params, ...options.params }
     const { outputs, truncated } = await this.embed(texts)
     const results: Classification[] = []
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
         const embedding = this.keyOf(out.embedding.subarray(b * out.dim, (b + 1) * out.dim))
-        results.push(this.toResult(await this.decide(logits, embedding, params), truncated[results.length], options.explain ?? false))
+        results.push(this.toResult(await this.decide(logits, embedding, options.params), truncated[results.length], options.explain ?? false))
       }
     }
     return results
@@ -232,8 +256,12 @@ export class ResMemClassifier {
   }
 
   private toResult(d: ResMemDecision, truncated: boolean, explain: boolean): Classification {
-    const scores = labelScores(this.labels, d.probs)
-    const baseScores = labelScores(this.labels, d.base)
+    // Calibrated on val (manifest `calibration`): neighbours' answers and the base's each have their temperature.
+    const cal = this.bundle.manifest.calibration
+    const memoryScores = (probs: Float32Array) => (cal ? calibrate(probs, { temperature: cal.memory, floor: cal.floor }) : probs)
+    const baseScoresOf = (probs: Float32Array) => (cal ? calibrate(probs, { temperature: cal.base, floor: BASE_FLOOR }) : probs)
+    const scores = labelScores(this.labels, d.neighbors.length ? memoryScores(d.probs) : baseScoresOf(d.probs))
+    const baseScores = labelScores(this.labels, baseScoresOf(d.base))
     const result: Classification = {
       label: scores[0].label,
       score: scores[0].score,

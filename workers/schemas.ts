@@ -33,7 +33,7 @@ export const ClassifyQuery = z.strictObject({
     .regex(/^(0|[1-9]\d{0,2})$/, 'an integer from 0 to 256')
     .refine((v) => Number(v) <= 256, 'an integer from 0 to 256')
     .optional()
-    .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the tuned number of neighbours; 0 answers with the base model alone (no memory search).', example: '0' }),
+    .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the served number of neighbours; 0 answers with the base model alone (no memory search). When the build turned the memory off (GET /v1/model: memory.decision), only learned rows are searched by default, and a k here searches built and learned rows.', example: '0' }),
 })
 
 export const LabelScore = z.object({ label: z.string(), score: z.number() }).openapi('LabelScore')
@@ -62,7 +62,7 @@ export const Classification = z
 
 export const ClassifyResults = z.object({ results: z.array(Classification) }).openapi('ClassifyResults')
 
-export const ModelInfo = Manifest.openapi('Manifest', { description: "The bundle's manifest.json: labels, tuned k, sigma and T, memory rows and quantization, file fingerprints, versions." })
+export const ModelInfo = Manifest.openapi('Manifest', { description: "The bundle's manifest.json: labels, served k, sigma and T, memory rows and quantization, whether the memory is on and why (memory.decision), the score temperatures fitted on val (calibration), file fingerprints, versions." })
 
 export const Health = z
   .object({

@@ -10,7 +10,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { buildResMem } from '../build/pipeline.ts'
-import { DEFAULT_KEYS } from '../build/defaults.ts'
 import { parseKeySpec } from '../export/index.ts'
 import { progress } from '../cli/progress.ts'
 import { loadClassifier } from '../../src/node/index.ts'
@@ -126,7 +125,8 @@ export async function benchLearning(o: LearningBenchOptions): Promise<LearningBe
   await mkdir(work, { recursive: true })
   const halfTrain = join(work, 'train-half.jsonl')
   await writeFile(halfTrain, train.slice(0, half).map((e) => JSON.stringify(e)).join('\n') + '\n')
-  const params = { k: manifest.resmem.k, sigma: manifest.resmem.sigma, temperature: manifest.resmem.temperature }
+  // The tuned point, served or not: learning is measured with the memory on.
+  const params = { k: manifest.tuning.best.k, sigma: manifest.tuning.best.sigma, temperature: manifest.tuning.best.temperature }
   o.log(`learning: building a memory from the first ${half} of ${train.length} training mails (k=${params.k}, sigma=${params.sigma}, T=${params.temperature}, the full build's)`)
   const halfBundle = join(work, 'spam-half')
   await buildResMem({
@@ -136,7 +136,8 @@ export async function benchLearning(o: LearningBenchOptions): Promise<LearningBe
     out: halfBundle,
     name: 'spam-half',
     grid: { k: [params.k], sigma: [params.sigma], temperature: [params.temperature] },
-    key: parseKeySpec(DEFAULT_KEYS.spam),
+    key: parseKeySpec(manifest.resmem.key),
+    memory: 'on',
   })
   const rest = train.slice(half)
   o.log(`learning: keys of the other ${rest.length} mails against the half memory's key scale (Node library)`)

@@ -5,17 +5,6 @@ import { join } from 'node:path'
 export const DEFAULT_DATASETS = ['spam', 'langid'] as const
 export type DefaultDataset = (typeof DEFAULT_DATASETS)[number]
 
-/**
- * The memory key each shipped model is built with, chosen with `resmem eval --dataset NAME --key ...` (figures
- * in the README). spam: the penultimate embedding alone (the paper's key) left the memory nothing to add on
- * this model; concatenated with the mean last hidden state and the mean word embeddings it does. langid's
- * small model keys on its mean word embeddings: lexical neighbours carry what its one layer misses.
- */
-export const DEFAULT_KEYS: Record<DefaultDataset, string> = {
-  spam: 'penultimate+mean-last-hidden+mean-word-embeddings',
-  langid: 'mean-word-embeddings',
-}
-
 export interface DefaultPaths {
   model: string
   data: string

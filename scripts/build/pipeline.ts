@@ -20,6 +20,9 @@ import { MODEL_FILE, readModelFolder, type ModelFolder } from './model-folder.ts
 import { writeBundleAtomically } from './output.ts'
 import { choosePrecision, type PrecisionChoice } from './precision.ts'
 import { DEFAULT_GRID, baseAccuracy, tuneResMem, type Grid, type ScoredPoint } from './tune.ts'
+import { baseCorrectness, decideMemory, type MemoryDecision } from './select.ts'
+import { chooseKey } from './key-choice.ts'
+import { fitCalibration } from './calibrate.ts'
 
 export const VERSIONS: Record<string, string> = {
   'resmem-edge': ownPackage().version,
@@ -39,8 +42,10 @@ export interface BuildOptions {
   batchSize?: number
   kernel?: KernelChoice
   hub?: HubOptions
-  /** What the memory is keyed on (default 'penultimate'); see scripts/export/key-spec.ts. */
-  key?: KeySpec
+  /** What the memory is keyed on (default 'auto': chosen on val, scripts/build/key-choice.ts); see scripts/export/key-spec.ts. */
+  key?: KeySpec | 'auto'
+  /** 'auto' (default): serve the memory only when val says it helps (scripts/build/select.ts); 'on'/'off' force it. */
+  memory?: 'auto' | 'on' | 'off'
   /** An edit log (`resmem memory pull`) to fold into the memory (scripts/build/edits.ts). */
   edits?: string
   /** Largest memory file; a bigger memory is written in parts (src/memory/parts.ts). Default 24 MiB. */
@@ -96,6 +101,13 @@ export async function embedFile(prepared: PreparedModel, name: string, file: str
   return { examples, split }
 }
 
+/** The decision of scripts/build/select.ts, or the one `--memory on|off` forces (its test figures kept). */
+function memoryDecision(mode: 'auto' | 'on' | 'off', grid: ScoredPoint[], best: ScoredPoint, base: Uint8Array): MemoryDecision {
+  const decided = decideMemory(grid, best, base)
+  if (mode === 'auto') return decided
+  return { ...decided, on: mode === 'on', reason: `forced ${mode} by --memory ${mode} (val: ${decided.reason})` }
+}
+
 export interface BuildResult {
   manifest: Manifest
   grid: ScoredPoint[]
@@ -105,17 +117,26 @@ export interface BuildResult {
 /** model folder + labelled train/val -> ResMem-ready ONNX, int8 memory.bin, manifest.json (written atomically). */
 export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   const started = performance.now()
-  const { prepared, precision } = await choosePrecision(await prepareModel(o.model, o.hub, o.key), o.quantizeModel ?? 'auto', async (p) =>
-    baseAccuracy((await embedFile(p, 'val', o.val, o.batchSize)).split),
+  const grid0 = o.grid ?? DEFAULT_GRID
+  const createIndex = nodeIndexFactory(o.kernel)
+  // The key is chosen on the float32 model; the precision then on that key's graph (scripts/build/precision.ts).
+  const auto = o.key === undefined || o.key === 'auto' ? await chooseKey({ model: o.model, hub: o.hub, train: o.train, val: o.val, batchSize: o.batchSize, grid: grid0, createIndex }) : undefined
+  const spec = auto ? auto.spec : (o.key as KeySpec)
+  const reuse = auto?.embedded
+  const fp32 = reuse?.prepared ?? (await prepareModel(o.model, o.hub, spec))
+  const { prepared, precision } = await choosePrecision(fp32, o.quantizeModel ?? 'auto', async (p) =>
+    baseAccuracy((p === fp32 && reuse ? reuse.val : await embedFile(p, 'val', o.val, o.batchSize)).split),
   )
+  // The key choice's embedded splits serve only when the model they came from is the one served.
+  const same = prepared === fp32 ? reuse : undefined
   const labels = prepared.folder.config.labels
   if (o.keyDim !== undefined && !(Number.isInteger(o.keyDim) && o.keyDim >= 1 && o.keyDim <= prepared.embedding.dim)) {
     throw new CliError(`--key-dim: expected an integer in 1..${prepared.embedding.dim} (the embedding's dimensions), got ${o.keyDim}`)
   }
   const keyDim = o.keyDim ?? prepared.embedding.dim
   const edits = o.edits ? await readEditsFile(o.edits, { fingerprint: prepared.fingerprint, labels, dim: keyDim }) : undefined
-  const embeddedTrain = await embedFile(prepared, 'train', o.train, o.batchSize)
-  const embeddedVal = await embedFile(prepared, 'val', o.val, o.batchSize)
+  const embeddedTrain = same?.train ?? (await embedFile(prepared, 'train', o.train, o.batchSize))
+  const embeddedVal = same?.val ?? (await embedFile(prepared, 'val', o.val, o.batchSize))
   const projection = keyDim < prepared.embedding.dim ? fitKeyProjection(embeddedTrain.split, keyDim) : undefined
   const train = projection ? { ...embeddedTrain, split: projectSplit(projection, embeddedTrain.split) } : embeddedTrain
   const val = projection ? { ...embeddedVal, split: projectSplit(projection, embeddedVal.split) } : embeddedVal
@@ -125,11 +146,14 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     train: train.split,
     heldOut: val.split,
     labels,
-    grid: o.grid ?? DEFAULT_GRID,
+    grid: grid0,
     modelFingerprint: prepared.fingerprint,
-    createIndex: nodeIndexFactory(o.kernel),
+    createIndex,
   })
+  const decision = memoryDecision(o.memory ?? 'auto', grid, best, baseCorrectness(val.split))
   let memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
+  // Score temperatures on val, with the memory as built from train (before any folded edits).
+  const calibration = await fitCalibration(memory, val.split, best, createIndex)
   // Tuned on the training rows alone, as without edits: the folded memory answers as the served one did.
   const folded = edits ? await foldInto(edits, memory) : undefined
   if (folded) memory = folded.memory
@@ -143,7 +167,8 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     version: MANIFEST_VERSION,
     name: o.name ?? prepared.folder.location.split('/').filter(Boolean).pop() ?? 'model',
     labels,
-    resmem: { k: best.k, sigma: best.sigma, temperature: best.temperature, key: prepared.key },
+    // Off: k = 0 makes every runtime answer with the base model (the tuned point stays in `tuning`).
+    resmem: { k: decision.on ? best.k : 0, sigma: best.sigma, temperature: best.temperature, key: prepared.key },
     model: {
       file: prepared.file,
       sha256: prepared.fingerprint,
@@ -167,8 +192,10 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
       },
       ...(written.manifest.parts ? { parts: written.manifest.parts } : {}),
       ...(projection ? { projection: { file: PROJECTION_FILE, sha256: await sha256Hex(projectionBytes!), from: projection.from, to: projection.to, method: 'pca, fitted on the training keys (L2-normalised, centred)' } } : {}),
+      decision,
     },
-    tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split) },
+    calibration,
+    tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split), ...(auto ? { keys: auto.candidates.map((c) => ({ key: c.key, accuracy: c.accuracy })) } : {}) },
     metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemFp32Accuracy: best.accuracy, valResmemInt8Accuracy: int8Accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
     data: { train: { file: o.train.split('/').pop()!, sha256: await sha256Hex(trainBytes), rows: train.examples.length } },
     ...(folded ? { edits: folded.edits } : {}),

@@ -22,6 +22,10 @@ export const DEFAULT_GRID: Grid = {
 export interface ScoredPoint extends TuningPoint {
   /** Mean ResMem probability of the true class: breaks accuracy ties toward the better-calibrated point. */
   meanTrueProb: number
+  /** Per held-out example: 1 where this point is right (for paired tests and cross-fitting; not stored). */
+  correct?: Uint8Array
+  /** Per held-out example: the clipped ResMem probability of the true class. */
+  trueProb?: Float32Array
 }
 
 export interface TuneInput {
@@ -70,14 +74,17 @@ export async function evaluateGrid(input: TuneInput): Promise<ScoredPoint[]> {
       for (const sigma of grid.sigma) {
         let correct = 0
         let trueProb = 0
+        const right = new Uint8Array(heldOut.rows)
+        const probs = new Float32Array(heldOut.rows)
         for (let i = 0; i < heldOut.rows; i++) {
           const nb = neighbors[i]
           const p = combine(base[i], residuals[i].slice(0, k), neighborWeights(nb.similarities.slice(0, k), sigma))
           const y = heldOut.labels[i]
-          if (argmax(p) === y) correct++
-          trueProb += Math.min(1, Math.max(0, p[y]))
+          if (argmax(p) === y) (correct++, (right[i] = 1))
+          probs[i] = Math.min(1, Math.max(0, p[y]))
+          trueProb += probs[i]
         }
-        points.push({ k, sigma, temperature, accuracy: correct / heldOut.rows, meanTrueProb: trueProb / heldOut.rows })
+        points.push({ k, sigma, temperature, accuracy: correct / heldOut.rows, meanTrueProb: trueProb / heldOut.rows, correct: right, trueProb: probs })
       }
     }
   }
@@ -101,6 +108,45 @@ export function baseAccuracy(split: EmbeddedSplit): number {
   return split.rows ? correct / split.rows : 0
 }
 
+/** Times the grid may be extended past an edge. */
+const MAX_EXTENSIONS = 3
+/** Largest k the manifest accepts. */
+const MAX_K = 256
+
+/** The grid pushed one step past each edge the best point sits on; undefined when it sits inside. */
+export function extendGrid(grid: Grid, best: Pick<ScoredPoint, 'k' | 'sigma' | 'temperature'>): Grid | undefined {
+  const next: Grid = { k: [...grid.k], sigma: [...grid.sigma], temperature: [...grid.temperature] }
+  let moved = false
+  const kMax = Math.max(...grid.k)
+  if (best.k === kMax && kMax < MAX_K) (next.k.push(Math.min(MAX_K, kMax * 2)), (moved = true))
+  for (const axis of ['sigma', 'temperature'] as const) {
+    const values = grid[axis]
+    const lo = Math.min(...values)
+    const hi = Math.max(...values)
+    if (values.length > 1 && best[axis] === hi) (next[axis].push(hi * 2), (moved = true))
+    if (values.length > 1 && best[axis] === lo) (next[axis].unshift(lo / 2), (moved = true))
+  }
+  return moved ? next : undefined
+}
+
+/** evaluateGrid, extended past the edges a best point that beats the base reaches (at most MAX_EXTENSIONS times). */
+export async function searchGrid(input: TuneInput): Promise<{ grid: Grid; points: ScoredPoint[]; best: ScoredPoint; extensions: number }> {
+  let grid = input.grid
+  let points = await evaluateGrid({ ...input, grid })
+  let best = pickBest(points)
+  let extensions = 0
+  // A best point no better than the base sits on an edge only through the tie-break: nothing to extend for.
+  const base = baseAccuracy(input.heldOut)
+  for (; extensions < MAX_EXTENSIONS && best.accuracy > base; extensions++) {
+    const wider = extendGrid(grid, best)
+    if (!wider) break
+    grid = wider
+    points = await evaluateGrid({ ...input, grid })
+    best = pickBest(points)
+  }
+  return { grid, points, best, extensions }
+}
+
 export interface Tuning {
   /** Held-out accuracy over the grid, with the float32 memory. */
   grid: ScoredPoint[]
@@ -108,6 +154,10 @@ export interface Tuning {
   best: ScoredPoint
   /** Held-out accuracy of the int8 memory at the chosen point. */
   int8Accuracy: number
+  /** The int8 memory at the chosen point, per example. */
+  int8: ScoredPoint
+  /** Times the grid was extended past an edge. */
+  extensions: number
 }
 
 /**
@@ -116,8 +166,23 @@ export interface Tuning {
  * quantization, which is what the int8-vs-fp32 comparison is meant to show.
  */
 export async function tuneResMem(input: Omit<TuneInput, 'dtype'>): Promise<Tuning> {
-  const grid = await evaluateGrid({ ...input, dtype: 'float32' })
-  const best = pickBest(grid)
+  const { points: grid, best, extensions } = await searchGrid({ ...input, dtype: 'float32' })
   const [int8] = await evaluateGrid({ ...input, dtype: 'int8', grid: { k: [best.k], sigma: [best.sigma], temperature: [best.temperature] } })
-  return { grid, best, int8Accuracy: int8.accuracy }
+  return { grid, best, int8Accuracy: int8.accuracy, int8: int8, extensions }
+}
+
+/**
+ * ResMem probabilities (n x classes, flat) of every example of a split at one setting, searched through
+ * the same MemorySearch the runtimes use. k = 0 gives softmax(z/T), the base model.
+ */
+export async function resmemProbabilities(memory: ResidualMemory, split: EmbeddedSplit, params: { k: number; sigma: number; temperature: number }, createIndex?: TuneInput['createIndex']): Promise<Float32Array> {
+  const index = memory.keys.dtype === 'int8' && createIndex ? createIndex(memory.keys.data, memory.rows, memory.dim) : undefined
+  const search = MemorySearch.of(memory, index)
+  const c = split.classes
+  const out = new Float32Array(split.rows * c)
+  for (let i = 0; i < split.rows; i++) {
+    const d = await search.decide(split.logits.subarray(i * c, (i + 1) * c), split.embeddings.subarray(i * split.dim, (i + 1) * split.dim), params)
+    out.set(d.probs, i * c)
+  }
+  return out
 }

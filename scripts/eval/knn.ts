@@ -44,14 +44,30 @@ export function knnPredict(train: EmbeddedSplit, nb: NeighborLists, n: number, p
   return Uint32Array.from({ length: n }, (_, i) => argmax(knnProbs(train, nb, i, p)))
 }
 
-export function interpPredict(train: EmbeddedSplit, split: EmbeddedSplit, nb: NeighborLists, p: KnnParams, lambda: number): Uint32Array {
+function interpProbs(train: EmbeddedSplit, split: EmbeddedSplit, nb: NeighborLists, i: number, p: KnnParams, lambda: number): Float32Array {
   const c = train.classes
-  return Uint32Array.from({ length: split.rows }, (_, i) => {
-    const knn = knnProbs(train, nb, i, p)
-    const model = softmax(split.logits.subarray(i * c, (i + 1) * c))
-    for (let j = 0; j < c; j++) knn[j] = lambda * knn[j] + (1 - lambda) * model[j]
-    return argmax(knn)
-  })
+  const knn = knnProbs(train, nb, i, p)
+  const model = softmax(split.logits.subarray(i * c, (i + 1) * c))
+  for (let j = 0; j < c; j++) knn[j] = lambda * knn[j] + (1 - lambda) * model[j]
+  return knn
+}
+
+export function interpPredict(train: EmbeddedSplit, split: EmbeddedSplit, nb: NeighborLists, p: KnnParams, lambda: number): Uint32Array {
+  return Uint32Array.from({ length: split.rows }, (_, i) => argmax(interpProbs(train, split, nb, i, p, lambda)))
+}
+
+/** The k-NN vote's class probabilities, n x classes, flat. */
+export function knnProbabilities(train: EmbeddedSplit, nb: NeighborLists, n: number, p: KnnParams): Float32Array {
+  const out = new Float32Array(n * train.classes)
+  for (let i = 0; i < n; i++) out.set(knnProbs(train, nb, i, p), i * train.classes)
+  return out
+}
+
+/** kNN-LM interpolation's class probabilities, n x classes, flat. */
+export function interpProbabilities(train: EmbeddedSplit, split: EmbeddedSplit, nb: NeighborLists, p: KnnParams, lambda: number): Float32Array {
+  const out = new Float32Array(split.rows * train.classes)
+  for (let i = 0; i < split.rows; i++) out.set(interpProbs(train, split, nb, i, p, lambda), i * train.classes)
+  return out
 }
 
 /** Best (k, sigma) for the k-NN vote on the held-out split (ties: first in grid order, i.e. smaller k). */

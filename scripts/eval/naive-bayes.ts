@@ -46,16 +46,32 @@ export function trainNaiveBayes(texts: readonly string[], labels: ArrayLike<numb
   return { classes, vocabulary, logLikelihood, logPrior, logUnseen }
 }
 
-export function predictNaiveBayes(nb: NaiveBayes, text: string): number {
+/** log P(c) + sum_w log P(w | c), per class. */
+function logScores(nb: NaiveBayes, text: string): Float64Array {
   const v = nb.vocabulary.size
   const score = Float64Array.from(nb.logPrior)
   for (const w of words(text)) {
     const id = nb.vocabulary.get(w)
     for (let c = 0; c < nb.classes; c++) score[c] += id === undefined ? nb.logUnseen[c] : nb.logLikelihood[c * v + id]
   }
+  return score
+}
+
+export function predictNaiveBayes(nb: NaiveBayes, text: string): number {
+  const score = logScores(nb, text)
   let best = 0
   for (let c = 1; c < nb.classes; c++) if (score[c] > score[best]) best = c
   return best
+}
+
+/** The posterior P(c | text) (notoriously overconfident: the words are not independent). */
+export function naiveBayesProbabilities(nb: NaiveBayes, text: string): Float64Array {
+  const score = logScores(nb, text)
+  const max = Math.max(...score)
+  let sum = 0
+  for (let c = 0; c < nb.classes; c++) sum += (score[c] = Math.exp(score[c] - max))
+  for (let c = 0; c < nb.classes; c++) score[c] /= sum
+  return score
 }
 
 /** Bytes of the fitted parameters as float32 (what a deployment would ship), vocabulary strings excluded. */

@@ -39,6 +39,31 @@ function panel(points: ScoredPoint[], temperature: number, yMin: number, yMax: n
   return parts.join('')
 }
 
+/** Reliability diagram: accuracy against mean confidence per bin, bar width by bin; the diagonal is perfect calibration. */
+function reliability(method: string, bins: EvalResult['reliability'][number]['bins'], color: string): string {
+  const S = 240
+  const m = { l: 40, r: 10, t: 24, b: 34 }
+  const w = S - m.l - m.r
+  const h = S - m.t - m.b
+  const x = (v: number) => m.l + v * w
+  const y = (v: number) => S - m.b - v * h
+  const total = bins.reduce((n, b) => n + b.count, 0) || 1
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${S}" height="${S}" role="img" aria-label="reliability diagram of ${esc(method)}">`]
+  parts.push(`<text x="${S / 2}" y="16" text-anchor="middle" font-size="13">${esc(method)}</text>`)
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${w}" height="${h}" fill="none" stroke="#ccc"/>`)
+  parts.push(`<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#000" stroke-dasharray="4 3"/>`)
+  for (const v of [0, 0.5, 1]) parts.push(`<text x="${x(v)}" y="${S - m.b + 14}" text-anchor="middle" font-size="10">${v}</text><text x="${m.l - 4}" y="${y(v) + 4}" text-anchor="end" font-size="10">${v}</text>`)
+  parts.push(`<text x="${(S + m.l) / 2}" y="${S - 4}" text-anchor="middle" font-size="11">confidence</text>`)
+  for (const b of bins) {
+    if (!b.count) continue
+    const top = y(b.accuracy)
+    parts.push(`<rect x="${x(b.low) + 1}" y="${top}" width="${Math.max(1, x(b.high) - x(b.low) - 2)}" height="${y(0) - top}" fill="${color}" fill-opacity="${(0.25 + 0.75 * Math.sqrt(b.count / total)).toFixed(2)}"><title>${b.low.toFixed(2)}-${b.high.toFixed(2)}: ${b.count} examples, confidence ${b.confidence.toFixed(3)}, accuracy ${b.accuracy.toFixed(3)}</title></rect>`)
+    parts.push(`<circle cx="${x(b.confidence)}" cy="${y(b.accuracy)}" r="2.5" fill="#000"/>`)
+  }
+  parts.push('</svg>')
+  return parts.join('')
+}
+
 export function renderReport(result: EvalResult): string {
   const baseValAccuracy = result.baseValAccuracy
   const grid = result.grid
@@ -49,10 +74,11 @@ export function renderReport(result: EvalResult): string {
   const yMax = Math.min(1, Math.max(...accs) + 0.005)
   const best = grid.length ? grid.reduce((a, b) => (b.accuracy > a.accuracy ? b : a)) : undefined
   const resmem = result.rows.find((r) => r.method === 'resmem-int8')
-  const chosen = resmem ? grid.find((p) => p.k === resmem.params.k && p.sigma === resmem.params.sigma && p.temperature === resmem.params.temperature) : best
+  const tuned = result.rows.find((r) => r.method.startsWith('resmem-int8') && r.params.k > 0) ?? resmem
+  const chosen = tuned ? grid.find((p) => p.k === tuned.params.k && p.sigma === tuned.params.sigma && p.temperature === tuned.params.temperature) : best
   const legend = sigmas.map((s, i) => `<span style="color:${COLORS[i % COLORS.length]}">&#9632; sigma ${s}</span>`).join(' ')
   const rows = result.rows
-    .map((r) => `<tr><td>${esc(r.method)}</td><td>${r.accuracy.toFixed(4)}</td><td>${r.macro_f1.toFixed(4)}</td><td>${r.memory_bytes.toLocaleString('en')}</td><td>${r.build_seconds.toFixed(1)}</td><td>${esc(Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '))}</td></tr>`)
+    .map((r) => `<tr><td>${esc(r.method)}</td><td>${r.accuracy.toFixed(4)}</td><td>${r.accuracy_low.toFixed(4)}&ndash;${r.accuracy_high.toFixed(4)}</td><td>${r.macro_f1.toFixed(4)}</td><td>${r.ece.toFixed(4)}</td><td>${r.nll.toFixed(4)}</td><td>${r.brier.toFixed(4)}</td><td>${r.memory_bytes.toLocaleString('en')}</td><td>${r.build_seconds.toFixed(1)}</td><td>${esc(Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '))}</td></tr>`)
     .join('\n')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ResMem eval: ${esc(result.dataset)}</title>
@@ -60,10 +86,14 @@ export function renderReport(result: EvalResult): string {
 </head><body>
 <h1>ResMem eval: ${esc(result.dataset)}</h1>
 <p>${result.examples.train} training examples memorized, settings tuned on ${result.examples.val} validation examples, scored on ${result.examples.test} test examples. Memory key: <code>${esc(result.key)}</code>.</p>
-<table><thead><tr><th>method</th><th>accuracy</th><th>macro-F1</th><th>memory bytes</th><th>build s</th><th>settings (from val)</th></tr></thead>
+<p>Memory <b>${result.memory}</b> (decided on val): ${esc(result.decision.reason)}. resmem-int8 minus base on test: ${(100 * result.difference.estimate).toFixed(2)} points (95% paired bootstrap ${(100 * result.difference.low).toFixed(2)} to ${(100 * result.difference.high).toFixed(2)}).</p>
+<table><thead><tr><th>method</th><th>accuracy</th><th>95% interval</th><th>macro-F1</th><th>ECE</th><th>NLL</th><th>Brier</th><th>memory bytes</th><th>build s</th><th>settings (from val)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
+<h2>Reliability of the scores the API returns (test; 15 equal-width bins)</h2>
+<p>Bars: accuracy per confidence bin (darker: more examples); dots: mean confidence against accuracy; dashed: perfect calibration. Score temperatures fitted on val: memory ${result.calibration.memory}, base ${result.calibration.base}.</p>
+<div class="panels">${result.reliability.map((r, i) => reliability(`${r.method} (ECE ${result.rows.find((x) => x.method === r.method)?.ece.toFixed(4) ?? '?'})`, r.bins, COLORS[i % COLORS.length])).join('\n')}</div>
 <h2>Validation accuracy of ResMem over k and sigma (float32 memory; the int8 memory ships at the circled point)</h2>
 <p>${legend} &mdash; base model on val: ${baseValAccuracy.toFixed(4)} (dashed). The circle marks the setting the build chose.</p>
 <div class="panels">${temps.map((t) => panel(grid, t, yMin, yMax, chosen, baseValAccuracy)).join('\n')}</div>

@@ -1,27 +1,42 @@
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { loadBundle } from '../../src/bundle/load.ts'
 import { buildMemory } from '../../src/memory/build.ts'
-import { memoryByteLength, type Dtype, type ResidualMemory } from '../../src/memory/format.ts'
-import { MemorySearch } from '../../src/resmem/search.ts'
-import { argmax } from '../../src/resmem/combine.ts'
+import { sha256Hex } from '../../src/memory/checksum.ts'
+import { memoryByteLength, type ResidualMemory } from '../../src/memory/format.ts'
+import type { Calibration, MemoryDecision } from '../../src/memory/manifest.ts'
+import { argmax, softmax } from '../../src/resmem/combine.ts'
+import { BASE_FLOOR } from '../../src/resmem/calibrate.ts'
 import { dirSource } from '../../src/node/source.ts'
 import { nodeIndexFactory } from '../../src/node/index.ts'
 import { CliError } from '../cli/errors.ts'
 import { embedFile, prepareModel, type PreparedModel } from '../build/pipeline.ts'
-import { QUANTIZED_MODEL_FILE, quantizePrepared } from '../build/precision.ts'
+import { chooseKey } from '../build/key-choice.ts'
+import { fitKeyProjection, projectSplit } from '../build/key-dim.ts'
+import { quantizePrepared } from '../build/precision.ts'
 import { parseKeySpec, type KeySpec } from '../export/index.ts'
 import type { EmbeddedSplit } from '../build/embed.ts'
-import { fitKeyProjection, projectSplit } from '../build/key-dim.ts'
-import { DEFAULT_GRID, baseAccuracy, tuneResMem, type ScoredPoint } from '../build/tune.ts'
-import { findNeighbors, interpPredict, knnPredict, tuneKnn, tuneLambda } from './knn.ts'
-import { accuracy, macroF1 } from './metrics.ts'
-import { naiveBayesBytes, predictNaiveBayes, trainNaiveBayes } from './naive-bayes.ts'
+import { calibrateRows, fitCalibration } from '../build/calibrate.ts'
+import { DEFAULT_GRID, baseAccuracy, resmemProbabilities, tuneResMem, type ScoredPoint } from '../build/tune.ts'
+import { baseCorrectness, decideMemory } from '../build/select.ts'
+import type { LabelledExample } from '../data/index.ts'
+import { findNeighbors, interpProbabilities, knnProbabilities, tuneKnn, tuneLambda } from './knn.ts'
+import { accuracy, bootstrapInterval, brierScore, correctness, expectedCalibrationError, macroF1, negativeLogLikelihood, reliabilityBins, type Interval } from './metrics.ts'
+import { naiveBayesBytes, naiveBayesProbabilities, predictNaiveBayes, trainNaiveBayes } from './naive-bayes.ts'
+import { logisticRegressionBytes, logisticRegressionProbabilities, trainLogisticRegression } from './logistic-regression.ts'
 
 export interface EvalRow {
   method: string
   accuracy: number
+  /** 95% percentile bootstrap interval of the accuracy over test examples. */
+  accuracy_low: number
+  accuracy_high: number
   macro_f1: number
+  /** Of the scores the method reports (base and resmem: calibrated, as the API returns them). */
+  ece: number
+  nll: number
+  brier: number
   memory_bytes: number
   build_seconds: number
   /** Settings chosen on the validation split. */
@@ -32,13 +47,23 @@ export interface EvalResult {
   dataset: string
   rows: EvalRow[]
   examples: { train: number; val: number; test: number }
-  /** ResMem int8 validation grid, for the report's plot. */
+  /** ResMem float32 validation grid, for the report's plot. */
   grid: ScoredPoint[]
   /** The memory key, as the manifest records it. */
   key: string
   /** The base model's accuracy on val, the line the grid is to beat. */
   baseValAccuracy: number
   labels: string[]
+  /** Whether the memory is served (decided on val), and why. */
+  memory: 'on' | 'off'
+  decision: MemoryDecision
+  calibration: Calibration
+  /** resmem-int8 minus base accuracy on the same test examples, 95% paired bootstrap interval. */
+  difference: Interval
+  /** With the memory off: the tuned memory minus base, had it been served. */
+  differenceIfOn?: Interval
+  /** Reliability diagrams (15 bins) of the scores the API returns: base and resmem-int8. */
+  reliability: { method: string; bins: ReturnType<typeof reliabilityBins> }[]
 }
 
 export interface EvalInputs {
@@ -47,8 +72,8 @@ export interface EvalInputs {
   train: string
   val: string
   test: string
-  /** Memory key (default: the penultimate embedding). */
-  key?: KeySpec
+  /** Memory key (default: chosen on val, as `resmem build --key auto`). */
+  key?: KeySpec | 'auto'
   /** Also score int8 memories with keys PCA-projected to these dimensions (`resmem build --key-dim`), each tuned on val. */
   keyDims?: number[]
 }
@@ -56,41 +81,68 @@ export interface EvalInputs {
 const seconds = (t0: number) => (performance.now() - t0) / 1000
 const round2 = (x: number) => Math.round(x * 100) / 100
 
-async function resmemPredict(memory: ResidualMemory, split: EmbeddedSplit, params: { k: number; sigma: number; temperature: number }): Promise<Uint32Array> {
-  const index = memory.keys.dtype === 'int8' ? nodeIndexFactory()(memory.keys.data, memory.rows, memory.dim) : undefined
-  const search = MemorySearch.of(memory, index)
-  const c = split.classes
-  const out = new Uint32Array(split.rows)
-  for (let i = 0; i < split.rows; i++) {
-    out[i] = (await search.decide(split.logits.subarray(i * c, (i + 1) * c), split.embeddings.subarray(i * split.dim, (i + 1) * split.dim), params)).label
+interface Split {
+  examples: LabelledExample[]
+  split: EmbeddedSplit
+}
+
+/** What a build chose (or what the eval chose the way a build does): the rows to score follow from it. */
+interface Settings {
+  best: { k: number; sigma: number; temperature: number }
+  decision: MemoryDecision
+  calibration: Calibration
+  /** The int8 memory as served. */
+  int8: ResidualMemory
+  int8Bytes: number
+  tuneSeconds: number
+  grid: ScoredPoint[]
+}
+
+function rowOf(method: string, predicted: ArrayLike<number>, probs: ArrayLike<number>, truth: Uint32Array, classes: number, memoryBytes: number, buildSeconds: number, params: Record<string, number> = {}): EvalRow {
+  const ci = bootstrapInterval(correctness(predicted, truth))
+  return {
+    method,
+    accuracy: accuracy(predicted, truth),
+    accuracy_low: ci.low,
+    accuracy_high: ci.high,
+    macro_f1: macroF1(predicted, truth, classes),
+    ece: expectedCalibrationError(probs, truth, classes),
+    nll: negativeLogLikelihood(probs, truth, classes),
+    brier: brierScore(probs, truth, classes),
+    memory_bytes: memoryBytes,
+    build_seconds: buildSeconds,
+    params,
   }
+}
+
+function argmaxRows(probs: ArrayLike<number>, classes: number): Uint32Array {
+  return Uint32Array.from({ length: probs.length / classes }, (_, i) => argmax(Array.prototype.slice.call(probs, i * classes, (i + 1) * classes) as number[]))
+}
+
+function flat(rows: readonly ArrayLike<number>[], classes: number): Float64Array {
+  const out = new Float64Array(rows.length * classes)
+  rows.forEach((r, i) => out.set(r, i * classes))
   return out
 }
 
-/** One run, one table: every method scored on the same test split, every setting chosen on val. */
-export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
-  const t0 = performance.now()
-  const prepared: PreparedModel = await prepareModel(inputs.model, undefined, inputs.key)
+/**
+ * The table: every method scored on the same test split, every setting chosen on val. Base and resmem rows
+ * report the calibrated scores the API returns; the baselines their own probabilities.
+ */
+async function scoreTable(prepared: PreparedModel, train: Split, val: Split, test: Split, s: Settings, embedTrainSeconds: number): Promise<Omit<EvalResult, 'dataset' | 'key'>> {
   const labels = prepared.folder.config.labels
   const classes = labels.length
-  const train = await embedFile(prepared, 'train', inputs.train)
-  // Making the graph ResMem-ready and embedding the training set is part of every memory method's build.
-  const embedTrainSeconds = seconds(t0)
-  const val = await embedFile(prepared, 'val', inputs.val)
-  let t = performance.now()
-  const test = await embedFile(prepared, 'test', inputs.test)
-  const msPerText = (performance.now() - t) / test.split.rows
   const truth = test.split.labels
   const rows: EvalRow[] = []
-  const add = (method: string, predicted: ArrayLike<number>, memoryBytes: number, buildSeconds: number, params: Record<string, number> = {}) =>
-    rows.push({ method, accuracy: accuracy(predicted, truth), macro_f1: macroF1(predicted, truth, classes), memory_bytes: memoryBytes, build_seconds: buildSeconds, params })
+  const createIndex = nodeIndexFactory()
 
-  // base: the model alone.
-  const basePredict = (split: EmbeddedSplit) => Uint32Array.from({ length: split.rows }, (_, i) => argmax(split.logits.subarray(i * classes, (i + 1) * classes)))
-  add('base', basePredict(test.split), 0, 0, { model_bytes: prepared.model.length, ms_per_text: round2(msPerText) })
+  // base: the model alone, at the memory's T, scores calibrated with the base's temperature.
+  const baseProbs = calibrateRows(await resmemProbabilities(s.int8, test.split, { ...s.best, k: 0 }), classes, s.calibration.base, BASE_FLOOR)
+  const basePredicted = argmaxRows(baseProbs, classes)
+  rows.push(rowOf('base', basePredicted, baseProbs, truth, classes, 0, 0))
 
   // knn and knn-interp on float32 keys.
-  t = performance.now()
+  let t = performance.now()
   const kMax = Math.max(...DEFAULT_GRID.k)
   const valNb = findNeighbors(train.split, val.split, kMax)
   const knn = tuneKnn(train.split, val.split, valNb, DEFAULT_GRID.k, DEFAULT_GRID.sigma)
@@ -98,79 +150,165 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
   const knnSeconds = embedTrainSeconds + seconds(t)
   const testNb = findNeighbors(train.split, test.split, kMax)
   const keyBytes = train.split.rows * (train.split.dim * 4 + 4)
-  add('knn', knnPredict(train.split, testNb, test.split.rows, knn), keyBytes, knnSeconds, { k: knn.k, sigma: knn.sigma })
-  add('knn-interp', interpPredict(train.split, test.split, testNb, knn, lambda.lambda), keyBytes, knnSeconds, { k: knn.k, sigma: knn.sigma, lambda: lambda.lambda })
+  const knnProbs = knnProbabilities(train.split, testNb, test.split.rows, knn)
+  rows.push(rowOf('knn', argmaxRows(knnProbs, classes), knnProbs, truth, classes, keyBytes, knnSeconds, { k: knn.k, sigma: knn.sigma }))
+  const interp = interpProbabilities(train.split, test.split, testNb, knn, lambda.lambda)
+  rows.push(rowOf('knn-interp', argmaxRows(interp, classes), interp, truth, classes, keyBytes, knnSeconds, { k: knn.k, sigma: knn.sigma, lambda: lambda.lambda }))
 
-  // ResMem with float32 and int8 memories at the settings the build would choose (tuned on val, float32).
-  t = performance.now()
-  const tuning = await tuneResMem({ train: train.split, heldOut: val.split, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex: nodeIndexFactory() })
-  const best = tuning.best
-  const tuneSeconds = embedTrainSeconds + seconds(t)
-  for (const dtype of ['float32', 'int8'] as Dtype[]) {
-    const memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
-    add(`resmem-${dtype === 'float32' ? 'fp32' : 'int8'}`, await resmemPredict(memory, test.split, best), memoryByteLength(memory.rows, memory.dim, labels, dtype, dtype), tuneSeconds, {
-      k: best.k,
-      sigma: best.sigma,
-      temperature: best.temperature,
-    })
+  // ResMem as served: the tuned point when the memory is on, the base model (k = 0) when it is off.
+  const served = { ...s.best, k: s.decision.on ? s.best.k : 0 }
+  const fp32 = buildMemory(train.split, { labels, temperature: s.best.temperature, modelFingerprint: prepared.fingerprint, dtype: 'float32' })
+  const fp32Bytes = memoryByteLength(fp32.rows, fp32.dim, labels, 'float32', 'float32')
+  const scored = async (memory: ResidualMemory, params: typeof served) => {
+    const raw = await resmemProbabilities(memory, test.split, params, createIndex)
+    return params.k > 0 ? calibrateRows(raw, classes, s.calibration.memory, s.calibration.floor) : calibrateRows(raw, classes, s.calibration.base, BASE_FLOOR)
   }
-  const grid = tuning.grid
-
-  // Smaller keys: the projection fitted on train, everything after it (tuning on val included) on projected keys.
-  for (const keyDim of inputs.keyDims ?? []) {
-    if (keyDim >= train.split.dim) continue
-    t = performance.now()
-    const projection = fitKeyProjection(train.split, keyDim)
-    const [ptrain, pval, ptest] = [train.split, val.split, test.split].map((s) => projectSplit(projection, s))
-    const tuned = await tuneResMem({ train: ptrain, heldOut: pval, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex: nodeIndexFactory() })
-    const memory = buildMemory(ptrain, { labels, temperature: tuned.best.temperature, modelFingerprint: prepared.fingerprint, dtype: 'int8' })
-    const bytes = memoryByteLength(memory.rows, memory.dim, labels, 'int8', 'int8') + 4 * (projection.from + projection.to * projection.from)
-    add(`resmem-int8-d${keyDim}`, await resmemPredict(memory, ptest, tuned.best), bytes, embedTrainSeconds + seconds(t), { k: tuned.best.k, sigma: tuned.best.sigma, temperature: tuned.best.temperature, keyDim })
+  const params = { k: served.k, sigma: s.best.sigma, temperature: s.best.temperature }
+  const fp32Probs = await scored(fp32, served)
+  rows.push(rowOf('resmem-fp32', argmaxRows(fp32Probs, classes), fp32Probs, truth, classes, fp32Bytes, s.tuneSeconds, params))
+  const int8Probs = await scored(s.int8, served)
+  const int8Predicted = argmaxRows(int8Probs, classes)
+  rows.push(rowOf('resmem-int8', int8Predicted, int8Probs, truth, classes, s.int8Bytes, s.tuneSeconds, params))
+  let differenceIfOn: Interval | undefined
+  if (!s.decision.on) {
+    // What the memory would have given had it been served: shows whether turning it off cost anything.
+    const on = await scored(s.int8, s.best)
+    const onPredicted = argmaxRows(on, classes)
+    rows.push(rowOf('resmem-int8 (off; if on)', onPredicted, on, truth, classes, s.int8Bytes, s.tuneSeconds, { ...s.best }))
+    differenceIfOn = bootstrapInterval(correctness(onPredicted, truth), { paired: correctness(basePredicted, truth) })
   }
-  // The int8 base model (resmem build --quantize-model int8): alone, and with an int8 memory built from its own
-  // embeddings and residuals, settings tuned on val as the build does. ms_per_text: the test split through
-  // onnxruntime-node (2 threads), tokenizer included.
-  t = performance.now()
-  const int8Model = await quantizePrepared(prepared)
-  const int8Train = await embedFile(int8Model, 'train (int8 model)', inputs.train)
-  const int8Val = await embedFile(int8Model, 'val (int8 model)', inputs.val)
-  const int8Embed = performance.now()
-  const int8Test = await embedFile(int8Model, 'test (int8 model)', inputs.test)
-  const int8MsPerText = (performance.now() - int8Embed) / int8Test.split.rows
-  const model = { model_bytes: int8Model.model.length, ms_per_text: round2(int8MsPerText) }
-  add('base (int8 model)', basePredict(int8Test.split), 0, 0, model)
-  const int8Tuning = await tuneResMem({ train: int8Train.split, heldOut: int8Val.split, labels, grid: DEFAULT_GRID, modelFingerprint: int8Model.fingerprint, createIndex: nodeIndexFactory() })
-  const ib = int8Tuning.best
-  const int8Memory = buildMemory(int8Train.split, { labels, temperature: ib.temperature, modelFingerprint: int8Model.fingerprint, dtype: 'int8' })
-  add('resmem-int8 (int8 model)', await resmemPredict(int8Memory, int8Test.split, ib), memoryByteLength(int8Memory.rows, int8Memory.dim, labels, 'int8', 'int8'), seconds(t), { k: ib.k, sigma: ib.sigma, temperature: ib.temperature, ...model })
 
   // Bag-of-words multinomial naive Bayes on the same split, alpha tuned on val.
   t = performance.now()
+  const trainTexts = train.examples.map((e) => e.text)
   let bestNb = { alpha: 1, accuracy: -1 }
   for (const alpha of [0.01, 0.03, 0.1, 0.3, 1]) {
-    const nb = trainNaiveBayes(train.examples.map((e) => e.text), train.split.labels, classes, alpha)
+    const nb = trainNaiveBayes(trainTexts, train.split.labels, classes, alpha)
     const acc = accuracy(val.examples.map((e) => predictNaiveBayes(nb, e.text)), val.split.labels)
     if (acc > bestNb.accuracy) bestNb = { alpha, accuracy: acc }
   }
-  const nb = trainNaiveBayes(train.examples.map((e) => e.text), train.split.labels, classes, bestNb.alpha)
-  add('naive-bayes', test.examples.map((e) => predictNaiveBayes(nb, e.text)), naiveBayesBytes(nb), seconds(t), { alpha: bestNb.alpha })
+  const nb = trainNaiveBayes(trainTexts, train.split.labels, classes, bestNb.alpha)
+  const nbProbs = flat(test.examples.map((e) => naiveBayesProbabilities(nb, e.text)), classes)
+  rows.push(rowOf('naive-bayes', argmaxRows(nbProbs, classes), nbProbs, truth, classes, naiveBayesBytes(nb), seconds(t), { alpha: bestNb.alpha }))
+
+  // TF-IDF + logistic regression (scripts/eval/logistic-regression.ts), L2 penalty tuned on val.
+  t = performance.now()
+  let bestLr = { lambda: 1e-4, accuracy: -1, model: undefined as ReturnType<typeof trainLogisticRegression> | undefined }
+  for (const lambda of [1e-5, 1e-4, 1e-3]) {
+    const model = trainLogisticRegression(trainTexts, train.split.labels, classes, lambda)
+    const predicted = argmaxRows(flat(val.examples.map((e) => logisticRegressionProbabilities(model, e.text)), classes), classes)
+    const acc = accuracy(predicted, val.split.labels)
+    if (acc > bestLr.accuracy) bestLr = { lambda, accuracy: acc, model }
+  }
+  const lrProbs = flat(test.examples.map((e) => logisticRegressionProbabilities(bestLr.model!, e.text)), classes)
+  rows.push(rowOf('tfidf-logreg', argmaxRows(lrProbs, classes), lrProbs, truth, classes, logisticRegressionBytes(bestLr.model!), seconds(t), { lambda: bestLr.lambda }))
 
   return {
-    dataset: inputs.dataset,
     rows,
     examples: { train: train.split.rows, val: val.split.rows, test: test.split.rows },
-    grid,
-    key: prepared.key,
+    grid: s.grid,
     baseValAccuracy: baseAccuracy(val.split),
     labels,
+    memory: s.decision.on ? 'on' : 'off',
+    decision: s.decision,
+    calibration: s.calibration,
+    difference: bootstrapInterval(correctness(int8Predicted, truth), { paired: correctness(basePredicted, truth) }),
+    ...(differenceIfOn ? { differenceIfOn } : {}),
+    reliability: [
+      { method: 'base', bins: reliabilityBins(baseProbs, truth, classes) },
+      { method: 'resmem-int8', bins: reliabilityBins(int8Probs, truth, classes) },
+    ],
   }
 }
 
+/** One run, one table, with the choices `resmem build` makes (key, k, sigma, T, on/off, score temperatures) made on val. */
+export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
+  const t0 = performance.now()
+  const createIndex = nodeIndexFactory()
+  const auto = inputs.key === undefined || inputs.key === 'auto' ? await chooseKey({ model: inputs.model, train: inputs.train, val: inputs.val, grid: DEFAULT_GRID, createIndex }) : undefined
+  const reuse = auto?.embedded
+  const prepared = reuse?.prepared ?? (await prepareModel(inputs.model, undefined, auto ? auto.spec : (inputs.key as KeySpec)))
+  const labels = prepared.folder.config.labels
+  const train = reuse?.train ?? (await embedFile(prepared, 'train', inputs.train))
+  // Making the graph ResMem-ready and embedding the training set is part of every memory method's build.
+  const embedTrainSeconds = seconds(t0)
+  const val = reuse?.val ?? (await embedFile(prepared, 'val', inputs.val))
+  const tTest = performance.now()
+  const test = await embedFile(prepared, 'test', inputs.test)
+  const msPerText = (performance.now() - tTest) / test.split.rows
+  const t = performance.now()
+  const tuning = await tuneResMem({ train: train.split, heldOut: val.split, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex })
+  const decision = decideMemory(tuning.grid, tuning.best, baseCorrectness(val.split))
+  const int8 = buildMemory(train.split, { labels, temperature: tuning.best.temperature, modelFingerprint: prepared.fingerprint, dtype: 'int8' })
+  const calibration = await fitCalibration(int8, val.split, tuning.best, createIndex)
+  const settings: Settings = {
+    best: { k: tuning.best.k, sigma: tuning.best.sigma, temperature: tuning.best.temperature },
+    decision,
+    calibration,
+    int8,
+    int8Bytes: memoryByteLength(int8.rows, int8.dim, labels, 'int8', 'int8'),
+    tuneSeconds: embedTrainSeconds + seconds(t),
+    grid: tuning.grid,
+  }
+  const table = await scoreTable(prepared, train, val, test, settings, embedTrainSeconds)
+  table.rows[0].params = { ...table.rows[0].params, model_bytes: prepared.model.length, ms_per_text: round2(msPerText) }
+  table.rows.push(...(await keyDimRows(prepared, train.split, val.split, test.split, inputs.keyDims ?? [])), ...(await int8ModelRows(prepared, inputs)))
+  return { dataset: inputs.dataset, key: prepared.key, ...table }
+}
+
+/** An int8 memory tuned on val (as a build tunes it), served as the build would (off unless val says on). */
+async function tunedInt8Row(method: string, prepared: PreparedModel, train: EmbeddedSplit, val: EmbeddedSplit, test: EmbeddedSplit, bytesExtra: number, buildSeconds: number, extra: Record<string, number>): Promise<EvalRow> {
+  const labels = prepared.folder.config.labels
+  const createIndex = nodeIndexFactory()
+  const tuned = await tuneResMem({ train, heldOut: val, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex })
+  const decision = decideMemory(tuned.grid, tuned.best, baseCorrectness(val))
+  const memory = buildMemory(train, { labels, temperature: tuned.best.temperature, modelFingerprint: prepared.fingerprint, dtype: 'int8' })
+  const params = { k: decision.on ? tuned.best.k : 0, sigma: tuned.best.sigma, temperature: tuned.best.temperature }
+  // Raw (uncalibrated) scores: these rows compare accuracy and bytes, the calibrated ones are the rows above.
+  const probs = await resmemProbabilities(memory, test, params, createIndex)
+  const bytes = memoryByteLength(memory.rows, memory.dim, labels, 'int8', 'int8') + bytesExtra
+  return rowOf(method, argmaxRows(probs, labels.length), probs, test.labels, labels.length, bytes, buildSeconds, { ...params, ...extra })
+}
+
+/** Smaller keys: the projection fitted on train, everything after it (tuning on val included) on projected keys. */
+async function keyDimRows(prepared: PreparedModel, train: EmbeddedSplit, val: EmbeddedSplit, test: EmbeddedSplit, keyDims: readonly number[]): Promise<EvalRow[]> {
+  const rows: EvalRow[] = []
+  for (const keyDim of keyDims) {
+    if (keyDim >= train.dim) continue
+    const t = performance.now()
+    const projection = fitKeyProjection(train, keyDim)
+    const [ptrain, pval, ptest] = [train, val, test].map((s) => projectSplit(projection, s))
+    rows.push(await tunedInt8Row(`resmem-int8-d${keyDim}`, prepared, ptrain, pval, ptest, 4 * (projection.from + projection.to * projection.from), seconds(t), { keyDim }))
+  }
+  return rows
+}
+
 /**
- * Scores a finished build on a test file: `--model DIR --memory DIR --test FILE`. The model folder is made
- * ResMem-ready the same way the build did it, and must be the model the memory was built for.
+ * The int8 base model (resmem build --quantize-model int8): alone, and with an int8 memory built from its own
+ * embeddings and residuals. ms_per_text: the test split through onnxruntime-node, tokenizer included.
  */
-export async function evaluateBuild(modelDir: string, memoryDir: string, testFile: string): Promise<EvalResult> {
+async function int8ModelRows(prepared: PreparedModel, inputs: EvalInputs): Promise<EvalRow[]> {
+  const t = performance.now()
+  const int8Model = await quantizePrepared(prepared)
+  const train = await embedFile(int8Model, 'train (int8 model)', inputs.train)
+  const val = await embedFile(int8Model, 'val (int8 model)', inputs.val)
+  const tTest = performance.now()
+  const test = await embedFile(int8Model, 'test (int8 model)', inputs.test)
+  const model = { model_bytes: int8Model.model.length, ms_per_text: round2((performance.now() - tTest) / test.split.rows) }
+  const classes = int8Model.folder.config.labels.length
+  const baseProbs = flat(Array.from({ length: test.split.rows }, (_, i) => softmax(test.split.logits.subarray(i * classes, (i + 1) * classes))), classes)
+  return [
+    rowOf('base (int8 model)', argmaxRows(baseProbs, classes), baseProbs, test.split.labels, classes, 0, 0, model),
+    await tunedInt8Row('resmem-int8 (int8 model)', int8Model, train.split, val.split, test.split, 0, seconds(t), model),
+  ]
+}
+
+/**
+ * Scores a finished build on a test file: `--model DIR --memory DIR --test FILE`, the same rows as
+ * `--dataset`. The baselines need the build's train and val files: --train/--val, or by default the
+ * manifest's train file and val.jsonl beside the test file (the train file must match the manifest's hash).
+ */
+export async function evaluateBuild(modelDir: string, memoryDir: string, testFile: string, files: { train?: string; val?: string } = {}): Promise<EvalResult> {
   if (!existsSync(join(memoryDir, 'manifest.json'))) throw new CliError(`${memoryDir}: no manifest.json (is it the output of \`resmem build\`?)`)
   let bundle
   try {
@@ -180,34 +318,39 @@ export async function evaluateBuild(modelDir: string, memoryDir: string, testFil
   }
   const { memory, manifest } = bundle
   // Make the model ResMem-ready with the key the memory was built with, so the fingerprints can match.
-  const fp32 = await prepareModel(modelDir, undefined, parseKeySpec(manifest.resmem.key))
-  const prepared = manifest.model.file === QUANTIZED_MODEL_FILE ? await quantizePrepared(fp32) : fp32
+  const prepared = await prepareModel(modelDir, undefined, parseKeySpec(manifest.resmem.key))
   if (memory.modelFingerprint !== prepared.fingerprint) {
     throw new CliError(`${memoryDir}/memory.bin: built for model ${memory.modelFingerprint.slice(0, 12)}…, but ${modelDir} is ${prepared.fingerprint.slice(0, 12)}…`)
   }
-  const labels = prepared.folder.config.labels
-  const embedded = await embedFile(prepared, 'test', testFile)
-  const test = bundle.projection ? { ...embedded, split: projectSplit(bundle.projection, embedded.split) } : embedded
-  const classes = labels.length
-  const truth = test.split.labels
-  const base = Uint32Array.from({ length: test.split.rows }, (_, i) => argmax(test.split.logits.subarray(i * classes, (i + 1) * classes)))
-  const resmem = await resmemPredict(memory, test.split, manifest.resmem)
-  const row = (method: string, predicted: Uint32Array, bytes: number, params: Record<string, number>): EvalRow => ({
-    method,
-    accuracy: accuracy(predicted, truth),
-    macro_f1: macroF1(predicted, truth, classes),
-    memory_bytes: bytes,
-    build_seconds: 0,
-    params,
-  })
-  const { k, sigma, temperature } = manifest.resmem
-  return {
-    dataset: manifest.name,
-    rows: [row('base', base, 0, {}), row('resmem-int8', resmem, manifest.memory.bytes, { k, sigma, temperature })],
-    examples: { train: memory.rows, val: manifest.tuning.examples, test: test.split.rows },
-    grid: manifest.tuning.grid.map((p) => ({ ...p, meanTrueProb: Number.NaN })),
-    key: manifest.resmem.key,
-    baseValAccuracy: manifest.tuning.baseAccuracy,
-    labels,
+  const trainFile = files.train ?? join(dirname(testFile), manifest.data.train.file)
+  const valFile = files.val ?? join(dirname(testFile), 'val.jsonl')
+  for (const [flag, file] of [['--train', trainFile], ['--val', valFile]] as const) {
+    if (!existsSync(file)) throw new CliError(`${file}: not found; give the build's ${flag.slice(2)} file with ${flag} (the baselines are fitted on it)`)
   }
+  if ((await sha256Hex(new Uint8Array(await readFile(trainFile)))) !== manifest.data.train.sha256) {
+    throw new CliError(`${trainFile}: not the file ${memoryDir} was built from (SHA-256 differs from manifest.json data.train); give it with --train`)
+  }
+  const t0 = performance.now()
+  const train = await embedFile(prepared, 'train', trainFile)
+  const embedTrainSeconds = seconds(t0)
+  const val = await embedFile(prepared, 'val', valFile)
+  const test = await embedFile(prepared, 'test', testFile)
+  // A build with --key-dim: the memory's keys are projected, so every split's keys are too.
+  if (bundle.projection) for (const s of [train, val, test]) s.split = projectSplit(bundle.projection, s.split)
+  const best = manifest.tuning.best
+  const int8 = memory
+  const createIndex = nodeIndexFactory()
+  // Builds made before the decision existed served their memory; before calibration, raw scores (temperature 1).
+  const decision: MemoryDecision = manifest.memory.decision ?? { on: manifest.resmem.k > 0, reason: 'built before resmem build decided on/off', test: 'none', alpha: 1, folds: 0, gains: 0, losses: 0, pValue: 1 }
+  const calibration = manifest.calibration ?? (await fitCalibration(int8, val.split, best, createIndex))
+  const settings: Settings = {
+    best: { k: best.k, sigma: best.sigma, temperature: best.temperature },
+    decision,
+    calibration,
+    int8,
+    int8Bytes: manifest.memory.bytes,
+    tuneSeconds: 0,
+    grid: manifest.tuning.grid.map((p) => ({ ...p, meanTrueProb: Number.NaN })),
+  }
+  return { dataset: manifest.name, key: manifest.resmem.key, ...(await scoreTable(prepared, train, val, test, settings, embedTrainSeconds)) }
 }

@@ -66,6 +66,37 @@ export const PrecisionRecord = z.object({
   maxDrop: z.number().nonnegative().optional(),
 })
 
+/**
+ * Whether the built memory is served, and why (`resmem build` decides on val: scripts/build/select.ts).
+ * When off, `resmem.k` is 0, so every runtime answers with the base model, moved only by rows learned since
+ * the build (searched with the tuned k and sigma, which stay in `tuning`).
+ */
+export const MemoryDecision = z.object({
+  on: z.boolean(),
+  reason: z.string(),
+  /** How: an exact one-sided McNemar test of the cross-fitted memory against the base on val. */
+  test: z.string(),
+  alpha: z.number().positive().max(1),
+  folds: z.number().int().nonnegative(),
+  gains: z.number().int().nonnegative(),
+  losses: z.number().int().nonnegative(),
+  pValue: z.number().min(0).max(1),
+  inSample: z.object({ gains: z.number().int().nonnegative(), losses: z.number().int().nonnegative(), pValue: z.number().min(0).max(1) }).optional(),
+})
+export type MemoryDecision = z.infer<typeof MemoryDecision>
+
+/**
+ * Score temperatures fitted on val (src/resmem/calibrate.ts): `memory` (with its `floor`) for answers that
+ * used neighbours, `base` for the base model alone (k = 0). They change the reported scores, never the label.
+ */
+export const Calibration = z.object({
+  split: z.string(),
+  memory: z.number().positive(),
+  base: z.number().positive(),
+  floor: z.number().positive(),
+})
+export type Calibration = z.infer<typeof Calibration>
+
 export const Manifest = z.object({
   format: z.literal(MANIFEST_FORMAT),
   version: z.literal(MANIFEST_VERSION),
@@ -116,13 +147,18 @@ export const Manifest = z.object({
         method: z.string(),
       })
       .optional(),
+    /** Served or not, and why; absent in builds made before the decision existed (served). */
+    decision: MemoryDecision.optional(),
   }),
+  calibration: Calibration.optional(),
   tuning: z.object({
     split: z.string(),
     examples: z.number().int().nonnegative(),
     grid: z.array(TuningPoint),
     best: TuningPoint,
     baseAccuracy: z.number().min(0).max(1),
+    /** `--key auto`: each candidate key's best tuned val accuracy. */
+    keys: z.array(z.object({ key: z.string(), accuracy: z.number().min(0).max(1) })).optional(),
   }),
   metrics: z.record(z.string(), z.number()),
   data: z.object({ train: z.object({ file: z.string(), sha256: sha256Hex, rows: z.number().int() }) }),

@@ -19,9 +19,16 @@
 
 export const INT8_MAX = 127
 
-/** Symmetric scale for values whose largest magnitude is `maxAbs`; never 0, so dequantization is defined. */
+/** Smallest normal float32: a smaller scale would round to 0 (or lose bits) when stored as float32. */
+const MIN_SCALE = 1.1754943508222875e-38
+
+/**
+ * Symmetric scale for values whose largest magnitude is `maxAbs`; never 0, so dequantization is defined.
+ * Values too small for a float32 scale (a residual at a small T can be ~1e-40) quantize to 0 with scale 1.
+ */
 export function symmetricScale(maxAbs: number): number {
-  return maxAbs > 0 ? maxAbs / INT8_MAX : 1
+  const scale = maxAbs / INT8_MAX
+  return scale >= MIN_SCALE ? scale : 1
 }
 
 export function maxAbs(values: ArrayLike<number>, start = 0, end = values.length): number {

@@ -25,14 +25,16 @@ describe('Node library on the default spam build', () => {
   })
 
   it('classifies with the result shape of the HTTP API', async () => {
-    const [r] = await simd.classify(['Congratulations! You have WON a FREE prize. Click here to claim your cash now!!!'], { explain: true })
+    // The tuned k, asked for explicitly: the shipped memory may be off (served k = 0), its neighbours still answer when asked.
+    const k = simd.bundle.manifest.tuning.best.k
+    const [r] = await simd.classify(['Congratulations! You have WON a FREE prize. Click here to claim your cash now!!!'], { explain: true, params: { k } })
     expect(['ham', 'spam']).toContain(r.label)
     expect(r.scores.map((s) => s.label).sort()).toEqual(['ham', 'spam'])
     expect(r.scores[0].score).toBeGreaterThanOrEqual(r.scores[1].score)
     expect(r.scores[0].score + r.scores[1].score).toBeCloseTo(1, 5)
     expect(r.label).toBe(r.scores[0].label)
     expect(r.base.scores).toHaveLength(2)
-    expect(r.neighbors).toHaveLength(simd.params.k)
+    expect(r.neighbors).toHaveLength(k)
     const weights = r.neighbors!.reduce((s, n) => s + n.weight, 0)
     expect(weights).toBeCloseTo(1, 5)
     for (const n of r.neighbors!) {
@@ -55,6 +57,24 @@ describe('Node library on the default spam build', () => {
       expect(x.label).toBe(x.base.label)
       expect(x.score).toBeCloseTo(x.base.score, 6)
     }
+  })
+
+  it('a caller cannot change T: the residuals were stored at the build\'s T', async () => {
+    const asBuilt = await simd.classify(texts.slice(0, 20))
+    // An untyped caller (JSON from elsewhere) passing a temperature gets the build's answers.
+    const tried = await simd.classify(texts.slice(0, 20), { params: { temperature: 8 } } as unknown as Parameters<ResMemClassifier['classify']>[1])
+    expect(tried).toEqual(asBuilt)
+  })
+
+  it('scores are calibrated on val: a short greeting is not scored 1 - 1e-13', async () => {
+    const m = simd.bundle.manifest
+    expect(m.calibration).toBeDefined()
+    const [hi] = await simd.classify(['hi'])
+    expect(hi.score).toBeLessThan(0.9999)
+    expect(hi.base.score).toBeLessThan(0.9999)
+    // Calibration never changes the label.
+    const raw = await simd.classify(texts.slice(0, 50), { explain: true })
+    for (const r of raw) expect(r.label).toBe(r.scores[0].label)
   })
 
   it('reports truncation of long texts', async () => {

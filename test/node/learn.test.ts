@@ -10,15 +10,20 @@ const NOTE = 'hi Tom, can we move our meeting to Thursday?'
 describe('learn and forget in the Node library (real spam model, SIMD kernel)', () => {
   let classifier: ResMemClassifier
 
+  // The tuned k, asked for explicitly: the shipped memory may be off (served k = 0, manifest memory.decision),
+  // and a learned row answers only in a search that has neighbours.
+  let withMemory: { explain: true; params: { k: number } }
+
   beforeAll(async () => {
     classifier = await loadClassifier(BUNDLE, { kernel: 'simd' })
+    withMemory = { explain: true, params: { k: classifier.bundle.manifest.tuning.best.k } }
   })
 
   it('a learned example is its own nearest neighbour, moves the answer toward its label, and forgetting undoes it exactly', async () => {
-    const [before] = await classifier.classify([NOTE], { explain: true })
+    const [before] = await classifier.classify([NOTE], withMemory)
     const [id] = await classifier.learn([{ text: NOTE, label: 'ham' }])
     expect(id).toMatch(/^[1-9]\d*$/)
-    const [after] = await classifier.classify([NOTE], { explain: true })
+    const [after] = await classifier.classify([NOTE], withMemory)
     expect(after.neighbors![0]).toMatchObject({ source: 'edit', id, label: 'ham' })
     expect(after.neighbors![0].similarity).toBeGreaterThan(0.99)
     const ham = (r: typeof before) => r.scores.find((s) => s.label === 'ham')!.score
@@ -26,15 +31,31 @@ describe('learn and forget in the Node library (real spam model, SIMD kernel)', 
     expect(after.base).toEqual(before.base)
 
     await classifier.forget([id])
+    expect(await classifier.classify([NOTE], withMemory)).toEqual([before])
+  })
+
+  it('with the built memory off, the base model answers, and what is learned still moves it', async () => {
+    const m = classifier.bundle.manifest
+    if (m.memory.decision?.on !== false) return // this check is about a build whose memory val turned off
+    const [before] = await classifier.classify([NOTE], { explain: true })
+    expect(before.neighbors).toEqual([])
+    expect(before.label).toBe(before.base.label)
+    const [id] = await classifier.learn([{ text: NOTE, label: 'ham' }])
+    const [after] = await classifier.classify([NOTE], { explain: true })
+    // Only learned rows are searched, with the tuned k and sigma.
+    expect(after.neighbors!.map((n) => n.source)).toEqual(['edit'])
+    expect(after.neighbors![0]).toMatchObject({ id, label: 'ham' })
+    expect(after.scores.find((s) => s.label === 'ham')!.score).toBeGreaterThan(before.scores.find((s) => s.label === 'ham')!.score)
+    await classifier.forget([id])
     expect(await classifier.classify([NOTE], { explain: true })).toEqual([before])
   })
 
   it('forgets a built row: it leaves every answer, and nothing else changes', async () => {
-    const [before] = await classifier.classify([NOTE], { explain: true })
+    const [before] = await classifier.classify([NOTE], withMemory)
     const top = before.neighbors![0]
     expect(top.source).toBe('built')
     await classifier.forget([`base:${top.row}`])
-    const [after] = await classifier.classify([NOTE], { explain: true })
+    const [after] = await classifier.classify([NOTE], withMemory)
     expect(after.neighbors!.map((n) => n.row)).not.toContain(top.row)
     // The rest keep their order and similarities; the next row moves up (weights renormalise over the new k).
     const rows = (r: typeof before) => r.neighbors!.map((n) => [n.row, n.similarity])

@@ -64,10 +64,12 @@ describe('POST /v1/classify', () => {
   })
 
   it('?explain=1 adds the k neighbours with row, label, similarity and weight', async () => {
-    const body = (await (await classify({ texts: TEXTS.slice(0, 2) }, '?explain=1')).json()) as { results: Classification[] }
+    // The tuned k, asked for: the shipped memory may be off (served k = 0; manifest memory.decision).
+    const k = manifest.tuning.best.k
+    const body = (await (await classify({ texts: TEXTS.slice(0, 2) }, `?explain=1&k=${k}`)).json()) as { results: Classification[] }
     for (const result of body.results) {
       const neighbors = result.neighbors!
-      expect(neighbors).toHaveLength(Math.min(manifest.resmem.k, manifest.memory.rows))
+      expect(neighbors).toHaveLength(Math.min(k, manifest.memory.rows))
       for (const n of neighbors) {
         expect(n.source).toBe('built')
         expect(Number.isInteger(n.row) && n.row! >= 0 && n.row! < manifest.memory.rows).toBe(true)

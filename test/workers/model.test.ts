@@ -39,6 +39,15 @@ describe('GET /v1/model', () => {
     expect(Object.keys(m.versions).length).toBeGreaterThan(0)
   })
 
+  it('says whether the memory is served and why, and the score temperatures fitted on val', async () => {
+    const m = (await (await worker('/v1/model')).json()) as Manifest
+    const d = m.memory.decision!
+    expect(d).toMatchObject({ on: expect.any(Boolean), reason: expect.any(String), test: 'mcnemar-exact-one-sided', alpha: 0.05 })
+    // Off: the worker answers with the base model (k = 0); the tuned point stays in `tuning`.
+    expect(m.resmem.k === 0).toBe(!d.on)
+    expect(m.calibration).toMatchObject({ split: 'val', memory: expect.any(Number), base: expect.any(Number) })
+  })
+
   it('the bundle files are not served publicly (run_worker_first)', async () => {
     for (const file of ['manifest.json', MODEL_FILE, 'memory.bin']) {
       const res = await worker(`/${MODEL}/${file}`)

@@ -8,7 +8,7 @@ export const modelRoute = createRoute({
   path: '/v1/model',
   tags: ['model'],
   summary: 'The served model',
-  description: "The bundle's manifest.json: labels, tuned k, sigma and T, memory rows and quantization, SHA-256 fingerprints of the model and the memory, and the versions that built them.",
+  description: "The bundle's manifest.json: labels, served k, sigma and T, memory rows and quantization, whether the memory is on and why (memory.decision; off: k = 0, the base model answers), the score temperatures fitted on val (calibration), SHA-256 fingerprints of the model and the memory, and the versions that built them.",
   security: optionalBearer,
   responses: {
     200: { description: 'The manifest.', content: { 'application/json': { schema: ModelInfo } } },

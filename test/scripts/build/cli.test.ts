@@ -35,10 +35,10 @@ describe('resmem build', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }))
 
   it('builds a verified bundle, byte for byte the same twice', async () => {
-    const a = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'a'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2')
+    const a = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'a'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2', '--key', 'penultimate')
     expect(a.stderr + a.stdout).toMatch(/wrote/)
     expect(a.code).toBe(0)
-    const b = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'b'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2')
+    const b = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'b'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2', '--key', 'penultimate')
     expect(b.code).toBe(0)
     const manifest = JSON.parse(await readFile(join(dir, 'a', 'manifest.json'), 'utf8'))
     // --quantize-model auto (the default) says what it chose and writes that model under its transformers.js name.

@@ -1,0 +1,43 @@
+/**
+ * Calibrated scores: the ResMem sum p = softmax(z/T) + sum_i w_i r_i is a fine ranking but a poor
+ * probability (at a small T, "hi" comes out 1 - 1e-13). The reported score is a temperature-scaled version:
+ *
+ *   score_c = max(p_c, floor)^(1/s) / sum_j max(p_j, floor)^(1/s)
+ *
+ * with s fitted on the validation split by `resmem build` (manifest `calibration`). It is monotone in p_c,
+ * so the label (the argmax) is unchanged; for the base model alone it is softmax(z / (T s)), plain
+ * temperature scaling. The floor keeps a class the memory pushed below zero at a small, finite score.
+ */
+
+/** Default floor of ResMem sums, which can reach 0 or dip below it (`resmem build` fits one on val). */
+export const SCORE_FLOOR = 1e-4
+/**
+ * Floor of the base model's softmax(z/T): only float32 underflow reaches it, so the scaled base scores are
+ * softmax(z / (T s)) even at a small T where softmax(z/T) saturates.
+ */
+export const BASE_FLOOR = 1e-38
+
+export interface ScoreCalibration {
+  /** The score temperature s (1 leaves the clipped, renormalised probabilities as they are). */
+  temperature: number
+  /** Floor applied before scaling (default SCORE_FLOOR). */
+  floor?: number
+}
+
+/** Calibrated probabilities for one row of ResMem (or base) probabilities; sums to 1. */
+export function calibrate(probs: ArrayLike<number>, calibration: ScoreCalibration, out = new Float64Array(probs.length)): Float64Array {
+  const floor = calibration.floor ?? SCORE_FLOOR
+  const inv = 1 / calibration.temperature
+  let max = -Infinity
+  for (let c = 0; c < probs.length; c++) {
+    out[c] = Math.log(Math.max(probs[c], floor)) * inv
+    max = Math.max(max, out[c])
+  }
+  let sum = 0
+  for (let c = 0; c < probs.length; c++) {
+    out[c] = Math.exp(out[c] - max)
+    sum += out[c]
+  }
+  for (let c = 0; c < probs.length; c++) out[c] /= sum
+  return out
+}
