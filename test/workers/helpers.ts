@@ -63,5 +63,12 @@ export function staged(folder: string, initial: BundleFiles) {
   return { binding, reads: () => reads, replace: (next: BundleFiles) => (files = next) }
 }
 
+/** The staged bundle's manifest. */
+export const STAGED_MANIFEST = (await (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).json()) as Manifest
 /** The staged bundle's model file: onnx/model.onnx, or onnx/model_quantized.onnx for an int8 base model. */
-export const MODEL_FILE = ((await (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).json()) as Manifest).model.file
+export const MODEL_FILE = STAGED_MANIFEST.model.file
+/**
+ * The k tuned on val. Tests of the memory's rows ask for it (`?k=`): the build may have turned the shipped
+ * memory off (served k = 0, manifest memory.decision), and then only an explicit k searches the built rows.
+ */
+export const TUNED_K = STAGED_MANIFEST.tuning.best.k

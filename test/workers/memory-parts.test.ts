@@ -5,7 +5,7 @@ import { createApp } from '../../workers/app.ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Manifest } from '../../src/memory/manifest.ts'
 import { editJson, manifestOf, readFiles, withParts, type BundleFiles } from './bundle-files.ts'
-import { env, MODEL, postJson, staged } from './helpers.ts'
+import { env, MODEL, postJson, staged, TUNED_K } from './helpers.ts'
 
 const PART_BYTES = 400 * 1024
 const TEXTS = [
@@ -44,8 +44,8 @@ describe('a memory in parts', () => {
   it('answers exactly as the same memory in one file', async () => {
     const [whole, split] = await Promise.all([serve(good), serve(parts)])
     const body = postJson({ texts: TEXTS })
-    const a = await whole('/v1/classify?explain=1', body)
-    const b = await split('/v1/classify?explain=1', body)
+    const a = await whole(`/v1/classify?explain=1&k=${TUNED_K}`, body)
+    const b = await split(`/v1/classify?explain=1&k=${TUNED_K}`, body)
     expect(a.status).toBe(200)
     expect(b.status).toBe(200)
     const results = (await b.json()) as { results: { neighbors: unknown[] }[] }

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { Manifest } from '../../src/memory/manifest.ts'
 import { shardRange } from '../../workers/objects/memory-shard.ts'
 import { editJson, readFiles, type BundleFiles } from './bundle-files.ts'
-import { env, MODEL, postJson, staged } from './helpers.ts'
+import { env, MODEL, postJson, staged, TUNED_K } from './helpers.ts'
 
 const TEXTS = [
   'Congratulations! You have WON a FREE cruise. Click here now to claim your prize, limited offer!!!',
@@ -22,7 +22,7 @@ const TEXTS = [
 ]
 
 const single = createApp()
-const ask = (app: ReturnType<typeof createApp>, vars: object, query = '?explain=1') => app.request(`/v1/classify${query}`, postJson({ texts: TEXTS }), { ...env, ...vars })
+const ask = (app: ReturnType<typeof createApp>, vars: object, query = `?explain=1&k=${TUNED_K}`) => app.request(`/v1/classify${query}`, postJson({ texts: TEXTS }), { ...env, ...vars })
 
 let reference: unknown
 let reference64: unknown
@@ -65,7 +65,7 @@ describe('a memory in Durable Object shards', () => {
     const files: BundleFiles = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
     const other = editJson<Manifest>(files, 'manifest.json', (m) => void (m.memory.sha256 = 'e'.repeat(64)))
     const app = createApp()
-    const res = await app.request('/v1/classify', postJson({ text: TEXTS[0] }), { ...env, ASSETS: staged(MODEL, other).binding, MEMORY_SHARDS: '2' })
+    const res = await app.request(`/v1/classify?k=${TUNED_K}`, postJson({ text: TEXTS[0] }), { ...env, ASSETS: staged(MODEL, other).binding, MEMORY_SHARDS: '2' })
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('1')
     const { error } = (await res.json()) as { error: { code: string; message: string } }
@@ -76,7 +76,7 @@ describe('a memory in Durable Object shards', () => {
   it('a shard that misses MEMORY_SHARD_TIMEOUT_MS: 503 saying so', async () => {
     // Fresh shard objects (S = 5 is used nowhere else) must load their rows first: more than 1 ms.
     const app = createApp()
-    const res = await app.request('/v1/classify', postJson({ text: TEXTS[1] }), { ...env, MEMORY_SHARDS: '5', MEMORY_SHARD_TIMEOUT_MS: '1' })
+    const res = await app.request(`/v1/classify?k=${TUNED_K}`, postJson({ text: TEXTS[1] }), { ...env, MEMORY_SHARDS: '5', MEMORY_SHARD_TIMEOUT_MS: '1' })
     expect(res.status).toBe(503)
     const { error } = (await res.json()) as { error: { code: string; message: string } }
     expect(error.code).toBe('memory_unavailable')
