@@ -6,7 +6,7 @@ import { buildMemory } from '../../src/memory/build.ts'
 import { sha256Hex } from '../../src/memory/checksum.ts'
 import { memoryByteLength, type ResidualMemory } from '../../src/memory/format.ts'
 import type { Calibration, MemoryDecision } from '../../src/memory/manifest.ts'
-import { argmax, softmax } from '../../src/resmem/combine.ts'
+import { argmax } from '../../src/resmem/combine.ts'
 import { BASE_FLOOR } from '../../src/resmem/calibrate.ts'
 import { dirSource } from '../../src/node/source.ts'
 import { nodeIndexFactory } from '../../src/node/index.ts'
@@ -256,18 +256,33 @@ export async function evaluate(inputs: EvalInputs): Promise<EvalResult> {
   return { dataset: inputs.dataset, key: prepared.key, ...table }
 }
 
-/** An int8 memory tuned on val (as a build tunes it), served as the build would (off unless val says on). */
-async function tunedInt8Row(method: string, prepared: PreparedModel, train: EmbeddedSplit, val: EmbeddedSplit, test: EmbeddedSplit, bytesExtra: number, buildSeconds: number, extra: Record<string, number>): Promise<EvalRow> {
+/**
+ * An int8 memory tuned on val (as a build tunes it), served as the build would (off unless val says on), with its
+ * score temperatures fitted on val: the rows' ECE/NLL/Brier are those of the scores such a build returns.
+ * With `baseMethod`, the model alone (k = 0, the base temperature) comes first.
+ */
+async function tunedInt8Rows(method: string, prepared: PreparedModel, train: EmbeddedSplit, val: EmbeddedSplit, test: EmbeddedSplit, bytesExtra: number, buildSeconds: number, extra: Record<string, number>, baseMethod?: string): Promise<EvalRow[]> {
   const labels = prepared.folder.config.labels
+  const classes = labels.length
   const createIndex = nodeIndexFactory()
   const tuned = await tuneResMem({ train, heldOut: val, labels, grid: DEFAULT_GRID, modelFingerprint: prepared.fingerprint, createIndex })
   const decision = decideMemory(tuned.grid, tuned.best, baseCorrectness(val))
   const memory = buildMemory(train, { labels, temperature: tuned.best.temperature, modelFingerprint: prepared.fingerprint, dtype: 'int8' })
+  const calibration = await fitCalibration(memory, val, tuned.best, createIndex)
+  const scored = async (params: { k: number; sigma: number; temperature: number }) => {
+    const raw = await resmemProbabilities(memory, test, params, createIndex)
+    return params.k > 0 ? calibrateRows(raw, classes, calibration.memory, calibration.floor) : calibrateRows(raw, classes, calibration.base, BASE_FLOOR)
+  }
   const params = { k: decision.on ? tuned.best.k : 0, sigma: tuned.best.sigma, temperature: tuned.best.temperature }
-  // Raw (uncalibrated) scores: these rows compare accuracy and bytes, the calibrated ones are the rows above.
-  const probs = await resmemProbabilities(memory, test, params, createIndex)
   const bytes = memoryByteLength(memory.rows, memory.dim, labels, 'int8', 'int8') + bytesExtra
-  return rowOf(method, argmaxRows(probs, labels.length), probs, test.labels, labels.length, bytes, buildSeconds, { ...params, ...extra })
+  const rows: EvalRow[] = []
+  if (baseMethod) {
+    const base = await scored({ ...params, k: 0 })
+    rows.push(rowOf(baseMethod, argmaxRows(base, classes), base, test.labels, classes, 0, 0, extra))
+  }
+  const probs = await scored(params)
+  rows.push(rowOf(method, argmaxRows(probs, classes), probs, test.labels, classes, bytes, buildSeconds, { ...params, ...extra }))
+  return rows
 }
 
 /** Smaller keys: the projection fitted on train, everything after it (tuning on val included) on projected keys. */
@@ -278,7 +293,7 @@ async function keyDimRows(prepared: PreparedModel, train: EmbeddedSplit, val: Em
     const t = performance.now()
     const projection = fitKeyProjection(train, keyDim)
     const [ptrain, pval, ptest] = [train, val, test].map((s) => projectSplit(projection, s))
-    rows.push(await tunedInt8Row(`resmem-int8-d${keyDim}`, prepared, ptrain, pval, ptest, 4 * (projection.from + projection.to * projection.from), seconds(t), { keyDim }))
+    rows.push(...await tunedInt8Rows(`resmem-int8-d${keyDim}`, prepared, ptrain, pval, ptest, 4 * (projection.from + projection.to * projection.from), seconds(t), { keyDim }))
   }
   return rows
 }
@@ -295,12 +310,7 @@ async function int8ModelRows(prepared: PreparedModel, inputs: EvalInputs): Promi
   const tTest = performance.now()
   const test = await embedFile(int8Model, 'test (int8 model)', inputs.test)
   const model = { model_bytes: int8Model.model.length, ms_per_text: round2((performance.now() - tTest) / test.split.rows) }
-  const classes = int8Model.folder.config.labels.length
-  const baseProbs = flat(Array.from({ length: test.split.rows }, (_, i) => softmax(test.split.logits.subarray(i * classes, (i + 1) * classes))), classes)
-  return [
-    rowOf('base (int8 model)', argmaxRows(baseProbs, classes), baseProbs, test.split.labels, classes, 0, 0, model),
-    await tunedInt8Row('resmem-int8 (int8 model)', int8Model, train.split, val.split, test.split, 0, seconds(t), model),
-  ]
+  return tunedInt8Rows('resmem-int8 (int8 model)', int8Model, train.split, val.split, test.split, 0, seconds(t), model, 'base (int8 model)')
 }
 
 /**
