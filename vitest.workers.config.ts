@@ -7,7 +7,8 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
-      miniflare: { bindings: { MODEL: process.env.MODEL || 'spam' } },
+      // BUNDLES: a local R2 bucket (miniflare's) for the BUNDLE_SOURCE = "r2" tests; wrangler.toml leaves it unbound.
+      miniflare: { bindings: { MODEL: process.env.MODEL || 'spam' }, r2Buckets: ['BUNDLES'] },
     }),
   ],
   test: {

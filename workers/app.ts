@@ -6,7 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './app-env.ts'
-import { lazyModel, loadFromAssets, type ModelLoader } from './classifier.ts'
+import { lazyModel, loadFromBundleSource, type ModelLoader } from './classifier.ts'
 import { settings } from './env.ts'
 import { notFound, onError, validationHook } from './errors.ts'
 import { bearerToken } from './middleware/auth.ts'
@@ -28,7 +28,7 @@ export interface AppOptions {
  * export default createApp() // the worker: model from Workers Static Assets, onnxruntime-web in wasm
  */
 export function createApp(options: AppOptions = {}) {
-  const model = lazyModel(options.loader ?? loadFromAssets)
+  const model = lazyModel(options.loader ?? loadFromBundleSource)
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
 
   // Defaults from hono/secure-headers (nosniff, no framing by other sites, no referrer, CORP same-origin...);

@@ -10,6 +10,7 @@ import type { Manifest } from '../src/memory/manifest.ts'
 import type { Classification } from '../src/types.ts'
 import type { FileSource } from '../src/bundle/source.ts'
 import { assetsSource } from './assets.ts'
+import { bundleSource } from './bundle-source.ts'
 import { ConfigError, type Bindings, type Settings } from './env.ts'
 import { KNN_KERNEL, simdIndex, simdKeyIndex } from './knn.ts'
 import { shardSegments } from './memory-shards.ts'
@@ -65,6 +66,9 @@ export async function loadServedModel(source: FileSource, env: Bindings, setting
 
 /** Loads `settings.model` from Workers Static Assets and runs it with onnxruntime-web. */
 export const loadFromAssets: ModelLoader = (env, settings) => loadServedModel(assetsSource(env.ASSETS, settings.model), env, settings)
+
+/** Loads `settings.model` from where BUNDLE_SOURCE says (assets or the BUNDLES R2 bucket): the worker's default. */
+export const loadFromBundleSource: ModelLoader = (env, settings) => loadServedModel(bundleSource(env, settings.bundleSource, settings.model), env, settings)
 
 export interface LazyModelOptions {
   /** Clock, for tests. */

@@ -13,6 +13,10 @@ export interface Bindings {
   ASSETS: AssetsBinding
   /** The bundle folder to serve. Default "spam". */
   MODEL?: string
+  /** Where bundles are read: "assets" (default, Workers Static Assets) or "r2" (the BUNDLES bucket). */
+  BUNDLE_SOURCE?: string
+  /** An R2 bucket holding bundles as `<folder>/<file>` objects, read when BUNDLE_SOURCE is "r2". */
+  BUNDLES?: import('./r2.ts').R2BucketLike
   /** Most texts in one request. Default 32. */
   MAX_BATCH?: string
   /** Largest request body in bytes. Default 1 MiB. */
@@ -62,9 +66,13 @@ export interface Settings {
   memoryShardTimeoutMs: number
   /** Texts of concurrent requests share onnxruntime runs (MICRO_BATCH). */
   microBatch: boolean
+  /** Where bundles are read (BUNDLE_SOURCE). */
+  bundleSource: BundleSourceKind
 }
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: true }
+export type BundleSourceKind = 'assets' | 'r2'
+
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: true, bundleSource: 'assets' }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -109,7 +117,14 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     memoryShards: shardCount(env.MEMORY_SHARDS),
     memoryShardTimeoutMs: positiveInt('MEMORY_SHARD_TIMEOUT_MS', env.MEMORY_SHARD_TIMEOUT_MS, DEFAULTS.memoryShardTimeoutMs),
     microBatch: onOff('MICRO_BATCH', env.MICRO_BATCH, DEFAULTS.microBatch),
+    bundleSource: bundleSourceKind(env.BUNDLE_SOURCE),
   }
+}
+
+function bundleSourceKind(value: string | undefined): BundleSourceKind {
+  if (value === undefined || value === '') return DEFAULTS.bundleSource
+  if (value === 'assets' || value === 'r2') return value
+  throw new ConfigError(`BUNDLE_SOURCE must be "assets" or "r2", got "${value}"`)
 }
 
 /** Most shards: a request fans out to each of them. */

@@ -11,7 +11,7 @@
  */
 export { createApp, type AppOptions } from './app.ts'
 export { resmemRoutes, type ResMemRoutesOptions } from './mount.ts'
-export { lazyModel, loadFromAssets, ModelUnavailableError, ORT_BATCH, type ModelLoader, type ServedModel } from './classifier.ts'
+export { lazyModel, loadFromAssets, loadFromBundleSource, ModelUnavailableError, ORT_BATCH, type ModelLoader, type ServedModel } from './classifier.ts'
 export { settings, DEFAULTS, ConfigError, type AssetsBinding, type Bindings, type Settings } from './env.ts'
 export type { AppEnv } from './app-env.ts'
 // Durable Object classes: a worker re-exports them from its main module for wrangler.toml's bindings.

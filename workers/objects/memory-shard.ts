@@ -10,8 +10,8 @@ import { readMemoryRows } from '../../src/bundle/memory-parts.ts'
 import type { KnnIndex } from '../../src/knn/index.ts'
 import { parseManifest } from '../../src/memory/manifest.ts'
 import { builtSegment, type BuiltSegment, type Hit, type Query } from '../../src/memory/segments/index.ts'
-import { assetsSource } from '../assets.ts'
-import type { Bindings } from '../env.ts'
+import { bundleSource } from '../bundle-source.ts'
+import { settings, type Bindings } from '../env.ts'
 import { simdKeyIndex } from '../knn.ts'
 
 /** Which rows of which memory a shard serves; the worker states it with every call. */
@@ -62,7 +62,8 @@ export class MemoryShard extends DurableObject<Bindings> {
   }
 
   private async load(range: ShardRange): Promise<BuiltSegment> {
-    const source = assetsSource(this.env.ASSETS, range.model)
+    // The same source as the isolate that asks (BUNDLE_SOURCE): the memory checksum below must agree.
+    const source = bundleSource(this.env, settings(this.env).bundleSource, range.model)
     const manifest = parseManifest(await source('manifest.json'))
     if (manifest.memory.sha256 !== range.memory) {
       throw new Error(`${describeRange(range)}: the static assets hold memory ${manifest.memory.sha256.slice(0, 12)}… (a deployment in progress?)`)
