@@ -33,7 +33,7 @@ export const ClassifyQuery = z.strictObject({
     .regex(/^(0|[1-9]\d{0,2})$/, 'an integer from 0 to 256')
     .refine((v) => Number(v) <= 256, 'an integer from 0 to 256')
     .optional()
-    .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the served number of neighbours; 0 answers with the base model alone (no memory search). When the build turned the memory off (GET /v1/model: memory.decision), only learned rows are searched by default, and a k here searches built and learned rows.', example: '0' }),
+    .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the served number of neighbours; 0 answers with the base model alone (no memory search). When the build turned the memory off (GET /v1/model: memory.decision), the base model answers until examples are learned (POST /v1/memory), then built and learned rows at the tuned k; a k here searches built and learned rows.', example: '0' }),
 })
 
 export const LabelScore = z.object({ label: z.string(), score: z.number() }).openapi('LabelScore')

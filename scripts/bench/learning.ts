@@ -137,6 +137,7 @@ export async function benchLearning(o: LearningBenchOptions): Promise<LearningBe
     name: 'spam-half',
     grid: { k: [params.k], sigma: [params.sigma], temperature: [params.temperature] },
     key: parseKeySpec(manifest.resmem.key),
+    quantizeModel: manifest.precision?.model ?? 'fp32',
     memory: 'on',
   })
   const rest = train.slice(half)
@@ -175,7 +176,8 @@ export async function benchLearning(o: LearningBenchOptions): Promise<LearningBe
     const full = await memoryWorker({ spam }, join(o.work, 'full-worker'), 'spam')
     let fullAnswers: Answer[]
     try {
-      fullAnswers = await classifyAll(full.url, test.map((e) => e.text))
+      // At the tuned point, as the half memory serves: the shipped build may serve its memory off.
+      fullAnswers = await classifyAll(full.url, test.map((e) => e.text), 32, params.k)
     } finally {
       await full.worker.dispose()
     }

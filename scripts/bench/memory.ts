@@ -72,10 +72,11 @@ export interface Answer {
 }
 
 /** Answers (with their neighbours) for many texts through POST /v1/classify?explain=1 {"texts"}, MAX_BATCH at a time. */
-export async function classifyAll(url: URL, texts: readonly string[], batch = 32): Promise<Answer[]> {
+/** Classifies `texts` with `?explain=1`; `k` asks for that many neighbours (a build whose memory val turned off serves 0). */
+export async function classifyAll(url: URL, texts: readonly string[], batch = 32, k?: number): Promise<Answer[]> {
   const out: Answer[] = []
   for (let i = 0; i < texts.length; i += batch) {
-    const res = await fetch(new URL('/v1/classify?explain=1', url), { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ texts: texts.slice(i, i + batch) }) })
+    const res = await fetch(new URL(`/v1/classify?explain=1${k === undefined ? '' : `&k=${k}`}`, url), { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ texts: texts.slice(i, i + batch) }) })
     const body = await res.text()
     if (res.status !== 200) throw new Error(`POST /v1/classify: ${res.status} ${body.slice(0, 300)}`)
     type Result = { label: string; base: { label: string }; scores: Answer['scores']; neighbors: Answer['neighbors'] }
