@@ -260,7 +260,7 @@ describe('demo page in Chromium', () => {
 <script type="module">
   import { createClassifier } from '${origin}/web/resmem.js'
   try {
-    const classifier = await createClassifier({ modelUrl: '${origin}/v1/model/files/' })
+    const classifier = await createClassifier({ modelUrl: '${origin}/v1/model/files/', onProgress: (p) => (window.progress = p) })
     const result = await classifier.classify(${JSON.stringify(TEXTS[SECOND])}, { explain: true })
     window.embedded = { device: classifier.device, result }
   } catch (err) {
@@ -272,7 +272,12 @@ describe('demo page in Chromium', () => {
     const embedPage = await context.newPage()
     embedPage.on('pageerror', (e) => pageErrors.push(e.message))
     await embedPage.goto(`http://127.0.0.1:${(embedServer.address() as AddressInfo).port}/`)
-    const handle = await embedPage.waitForFunction(() => (window as { embedded?: unknown }).embedded, null, { timeout: 90_000 })
+    const handle = await embedPage
+      .waitForFunction(() => (window as { embedded?: unknown }).embedded, null, { timeout: 90_000 })
+      .catch(async (err: Error) => {
+        const last = await embedPage.evaluate(() => (window as { progress?: unknown }).progress).catch(() => undefined)
+        throw new Error(`the embedded classifier did not answer in 90 s; its last progress report: ${JSON.stringify(last)}`, { cause: err })
+      })
     const embedded = (await handle.jsonValue()) as { device?: string; result?: Classification; error?: string }
     expect(embedded.error).toBeUndefined()
     expect(embedded.device).toBe('wasm')
