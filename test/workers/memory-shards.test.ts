@@ -74,13 +74,23 @@ describe('a memory in Durable Object shards', () => {
   })
 
   it('a shard that misses MEMORY_SHARD_TIMEOUT_MS: 503 saying so', async () => {
-    // Fresh shard objects (S = 5 is used nowhere else) must load their rows first: more than 1 ms.
+    // The real shard objects, each answer held back 500 ms (a busy or distant object): a deadline of 20 ms must
+    // give up on them. (A fresh object's first load is not reliably slower than any fixed deadline: workerd's
+    // clock moves only on I/O.)
+    const real = env.MEMORY_SHARD!
+    const slow = {
+      idFromName: (name: string) => real.idFromName(name),
+      get: (id: ReturnType<typeof real.idFromName>) => {
+        const stub = real.get(id)
+        return { search: async (...args: Parameters<typeof stub.search>) => (await new Promise((r) => setTimeout(r, 500)), stub.search(...args)) }
+      },
+    }
     const app = createApp()
-    const res = await app.request(`/v1/classify?k=${TUNED_K}`, postJson({ text: TEXTS[1] }), { ...env, MEMORY_SHARDS: '5', MEMORY_SHARD_TIMEOUT_MS: '1' })
+    const res = await app.request(`/v1/classify?k=${TUNED_K}`, postJson({ text: TEXTS[1] }), { ...env, MEMORY_SHARD: slow as unknown as typeof real, MEMORY_SHARDS: '5', MEMORY_SHARD_TIMEOUT_MS: '20' })
     expect(res.status).toBe(503)
     const { error } = (await res.json()) as { error: { code: string; message: string } }
     expect(error.code).toBe('memory_unavailable')
-    expect(error.message).toMatch(/memory shard \d of 5 \(rows \d+\.\.\d+\): no answer within 1 ms/)
+    expect(error.message).toMatch(/memory shard \d of 5 \(rows \d+\.\.\d+\): no answer within 20 ms/)
   })
 
   it('MEMORY_SHARDS must be a small whole number', async () => {
