@@ -47,7 +47,7 @@ export interface Bindings {
   MEMORY_SHARDS?: string
   /** Longest wait for a shard's answer, in ms; a shard that misses it makes the request a 503. Default 10000. */
   MEMORY_SHARD_TIMEOUT_MS?: string
-  /** "off" runs each request's texts on its own; default "on": texts waiting for the model run together (src/model/micro-batch.ts). */
+  /** "on": texts waiting for the model run together (src/model/micro-batch.ts); default "off": each request's texts on their own. */
   MICRO_BATCH?: string
 }
 
@@ -72,7 +72,7 @@ export interface Settings {
 
 export type BundleSourceKind = 'assets' | 'r2'
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: true, bundleSource: 'assets' }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, bundleSource: 'assets' }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16

@@ -152,7 +152,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   try {
     if (assets && workerSections) {
       log(`starting the worker (wrangler.toml, MODEL=${o.model}, bench assets)`)
-      const started = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), assets: assets.assets, vars: { MODEL: o.model }, skipBuildCommand: true })
+      const started = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), assets: assets.assets, vars: { MODEL: o.model, MICRO_BATCH: 'on' }, skipBuildCommand: true })
       worker = started.worker
       const url = started.url
       if (has('latency')) {

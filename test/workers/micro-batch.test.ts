@@ -2,8 +2,9 @@
 // Texts of concurrent requests share onnxruntime runs, and every answer is the one the text gets alone.
 import { describe, expect, it } from 'vitest'
 // First: the app imports @hono/zod-openapi, which must extend zod before src/ creates its schemas.
-import { env, MODEL, postJson, worker } from './helpers.ts'
+import { env, MODEL, postJson } from './helpers.ts'
 import '../../workers/schemas.ts'
+import { createApp } from '../../workers/app.ts'
 import { loadBundle } from '../../src/bundle/load.ts'
 import { ResMemClassifier } from '../../src/classifier.ts'
 import type { Classification } from '../../src/types.ts'
@@ -42,10 +43,11 @@ describe('micro-batching', () => {
     expect(await batched.classify(TEXTS, { explain: true })).toEqual(reference)
   })
 
-  it('through the worker (MICRO_BATCH on in wrangler.toml): concurrent requests get the answers of sequential ones', async () => {
-    expect(env.MICRO_BATCH).toBe('on')
+  it('through the worker (MICRO_BATCH=on): concurrent requests get the answers of sequential ones', async () => {
+    // One app, one model: concurrent requests share its micro-batcher.
+    const app = createApp()
     const one = async (text: string) => {
-      const res = await worker('/v1/classify', postJson({ text }))
+      const res = await app.request('/v1/classify', postJson({ text }), { ...env, MICRO_BATCH: 'on' })
       expect(res.status).toBe(200)
       return res.json()
     }
