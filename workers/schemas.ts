@@ -36,6 +36,12 @@ export const ClassifyQuery = z.strictObject({
     .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the served number of neighbours; 0 answers with the base model alone (no memory search). When the build turned the memory off (GET /v1/model: memory.decision), the base model answers until examples are learned (POST /v1/memory), then built and learned rows at the tuned k; a k here searches built and learned rows.', example: '0' }),
 })
 
+/** The options of RPC `classify` (workers/rpc.ts): ClassifyQuery's, typed as values rather than query strings. */
+export const ClassifyOptions = z.strictObject({
+  explain: z.boolean().optional(),
+  k: z.number().int().min(0, 'an integer from 0 to 256').max(256, 'an integer from 0 to 256').optional(),
+})
+
 export const LabelScore = z.object({ label: z.string(), score: z.number() }).openapi('LabelScore')
 
 export const Neighbor = z
