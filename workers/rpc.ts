@@ -5,9 +5,11 @@
  * errors and memory decision. Trust: a service binding can only be wired by someone who deploys to the account,
  * so RPC asks for no bearer token; API_TOKEN still decides whether the memory is open (learn and forget answer
  * 403 while it is unset, as over HTTP), and RPC writes are stored with the writer "rpc".
- * Errors reach the caller as an Error whose message is `code: message` and whose `name` is "ResMemError"
- * (workerd keeps the message of an error thrown across RPC; the code and status are repeated in it).
+ * Errors: workerd hands the caller an Error with only the message kept, `ResMemError: <code> (<status>): <message>`
+ * (the HTTP error's code, status and message; parseResMemError reads them back).
  */
+// First: zod schemas made before @hono/zod-openapi extends zod lack .openapi() (schemas.ts needs it).
+import { z } from '@hono/zod-openapi'
 import { WorkerEntrypoint } from 'cloudflare:workers'
 import type { Manifest } from '../src/memory/manifest.ts'
 import type { Classification, Example } from '../src/types.ts'
@@ -18,7 +20,6 @@ import { errorReply, type Issue } from './errors.ts'
 import { classifyTexts, forgetRow, learnExamples, validate, type OperationContext } from './operations/index.ts'
 import { ClassifyOptions, ClassifyRequest, LearnRequest, MemoryIdParam } from './schemas.ts'
 import type { Written } from './memory-sync.ts'
-import { z } from '@hono/zod-openapi'
 
 /** The writer an RPC write is stored with (HTTP writes store their bearer token's fingerprint). */
 export const RPC_WRITER = 'rpc'
@@ -31,9 +32,15 @@ export class ResMemError extends Error {
     message: string,
     readonly details?: Issue[],
   ) {
-    super(`${code}: ${message}`)
+    super(`${code} (${status}): ${message}`)
     this.name = 'ResMemError'
   }
+}
+
+/** The code, status and message of an error a ResMem RPC call threw, from its message; undefined for other errors. */
+export function parseResMemError(err: unknown): { code: string; status: number; message: string } | undefined {
+  const m = err instanceof Error ? /^(?:ResMemError: )?(\w+) \((\d{3})\): ([\s\S]*)$/.exec(err.message) : null
+  return m ? { code: m[1], status: Number(m[2]), message: m[3] } : undefined
 }
 
 export interface ClassifyRpcOptions {
