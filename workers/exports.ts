@@ -14,7 +14,7 @@
 export { createApp, type AppOptions } from './app.ts'
 export { resmemRoutes, type ResMemRoutesOptions } from './mount.ts'
 // RPC for other Workers through a service binding (the same operations as the HTTP routes).
-export { resmemEntrypoint, parseResMemError, ResMemError, RPC_WRITER, type ClassifyRpcOptions } from './rpc.ts'
+export { resmemEntrypoint, ResMemEntrypoint, parseResMemError, ResMemError, RPC_WRITER, type ClassifyRpcOptions } from './rpc.ts'
 export { lazyModel, loadFromAssets, loadFromBundleSource, ModelUnavailableError, ORT_BATCH, type ModelLoader, type ServedModel } from './classifier.ts'
 export { settings, DEFAULTS, ConfigError, type AssetsBinding, type Bindings, type Settings } from './env.ts'
 export type { AppEnv } from './app-env.ts'

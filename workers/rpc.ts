@@ -53,6 +53,8 @@ export interface ClassifyRpcOptions {
 const Id = z.string()
 
 /**
+ * The entrypoint class, serving the isolate's default model (its own lazyModel of loadFromBundleSource);
+ * resmemEntrypoint(model) makes one that shares the HTTP app's model.
  * @example
  * // The ResMem worker's main module
  * import { createApp, lazyModel, loadFromBundleSource, resmemEntrypoint } from 'resmem-edge/workers'
@@ -63,55 +65,64 @@ const Id = z.string()
  * // A caller's wrangler.toml: services = [{ binding = "RESMEM", service = "resmem-edge", entrypoint = "ResMem" }]
  * const { label, score } = await env.RESMEM.classify({ text: 'WIN a FREE cruise!' })
  */
-export function resmemEntrypoint(model: ModelLoader = lazyModel(loadFromBundleSource)) {
-  return class ResMem extends WorkerEntrypoint<Bindings> {
-    /** `{text}` answers one Classification, `{texts}` answers `{results}` in input order, as POST /v1/classify. */
-    async classify(input: { text: string }, options?: ClassifyRpcOptions): Promise<Classification>
-    async classify(input: { texts: string[] }, options?: ClassifyRpcOptions): Promise<{ results: Classification[] }>
-    async classify(input: { text?: string; texts?: string[] }, options: ClassifyRpcOptions = {}): Promise<Classification | { results: Classification[] }> {
-      return this.call(async (ctx) => {
-        const body = validate(ClassifyRequest, input, 'body')
-        const { explain, k } = validate(ClassifyOptions, options ?? {}, 'options')
-        const results = await classifyTexts(ctx, { texts: body.texts ?? [body.text as string], explain, k })
-        return body.texts ? { results } : results[0]
-      })
-    }
+export class ResMemEntrypoint extends WorkerEntrypoint<Bindings> {
+  /** The model the methods run (static: workerd constructs the class per call). */
+  static servedModel: ModelLoader = lazyModel(loadFromBundleSource)
 
-    /** Learns labelled examples (POST /v1/memory): their ids, the log version, which texts were cut. */
-    async learn(examples: Example[]): Promise<Written> {
-      return this.call(async (ctx) => learnExamples(ctx, validate(LearnRequest, { examples }, 'body').examples, RPC_WRITER))
-    }
+  /** `{text}` answers one Classification, `{texts}` answers `{results}` in input order, as POST /v1/classify. */
+  async classify(input: { text: string }, options?: ClassifyRpcOptions): Promise<Classification>
+  async classify(input: { texts: string[] }, options?: ClassifyRpcOptions): Promise<{ results: Classification[] }>
+  async classify(input: { text?: string; texts?: string[] }, options: ClassifyRpcOptions = {}): Promise<Classification | { results: Classification[] }> {
+    return this.#call(async (ctx) => {
+      const body = validate(ClassifyRequest, input, 'body')
+      const { explain, k } = validate(ClassifyOptions, options ?? {}, 'options')
+      const results = await classifyTexts(ctx, { texts: body.texts ?? [body.text as string], explain, k })
+      return body.texts ? { results } : results[0]
+    })
+  }
 
-    /** Forgets a learned example (its id) or hides a built row (`base:{row}`), as DELETE /v1/memory/{id}. */
-    async forget(id: string): Promise<{ version: number }> {
-      return this.call(async (ctx) => forgetRow(ctx, validate(MemoryIdParam, { id: validate(Id, id, 'id') }, 'id').id, RPC_WRITER))
-    }
+  /** Learns labelled examples (POST /v1/memory): their ids, the log version, which texts were cut. */
+  async learn(examples: Example[]): Promise<Written> {
+    return this.#call(async (ctx) => learnExamples(ctx, validate(LearnRequest, { examples }, 'body').examples, RPC_WRITER))
+  }
 
-    /** The served bundle's manifest, as GET /v1/model. */
-    async model(): Promise<Manifest> {
-      return this.call(async (ctx) => (await ctx.model()).manifest)
-    }
+  /** Forgets a learned example (its id) or hides a built row (`base:{row}`), as DELETE /v1/memory/{id}. */
+  async forget(id: string): Promise<{ version: number }> {
+    return this.#call(async (ctx) => forgetRow(ctx, validate(MemoryIdParam, { id: validate(Id, id, 'id') }, 'id').id, RPC_WRITER))
+  }
 
-    /** Workers AI's `env.AI.run(model, {text})` for text classification: a caller swaps the AI binding for this one. */
-    async run(modelName: string, input: { text: string }): Promise<WorkersAiLabelScore[]> {
-      return this.call(async (ctx) => {
-        checkWorkersAiModel(ctx.settings, validate(Id, modelName, 'model'))
-        const { text } = validate(WorkersAiInput, input, 'body')
-        const [result] = await classifyTexts(ctx, { texts: [text], field: 'text' })
-        return workersAiLabels(result)
-      })
-    }
+  /** The served bundle's manifest, as GET /v1/model. */
+  async model(): Promise<Manifest> {
+    return this.#call(async (ctx) => (await ctx.model()).manifest)
+  }
 
-    /** Runs an operation with this call's context; any error leaves as a ResMemError. */
-    private async call<T>(operation: (ctx: OperationContext) => Promise<T>): Promise<T> {
-      try {
-        const s = settings(this.env)
-        const ctx: OperationContext = { env: this.env, settings: s, model: () => model(this.env, s), background: (work) => this.ctx.waitUntil(work) }
-        return await operation(ctx)
-      } catch (err) {
-        const { status, body } = errorReply(err)
-        throw new ResMemError(status, body.error.code, body.error.message, body.error.details)
-      }
+  /** Workers AI's `env.AI.run(model, {text})` for text classification: a caller swaps the AI binding for this one. */
+  async run(modelName: string, input: { text: string }): Promise<WorkersAiLabelScore[]> {
+    return this.#call(async (ctx) => {
+      checkWorkersAiModel(ctx.settings, validate(Id, modelName, 'model'))
+      const { text } = validate(WorkersAiInput, input, 'body')
+      const [result] = await classifyTexts(ctx, { texts: [text], field: 'text' })
+      return workersAiLabels(result)
+    })
+  }
+
+  // A #private method: workerd exposes an entrypoint's prototype methods over RPC, and this one hands env to a callback.
+  async #call<T>(operation: (ctx: OperationContext) => Promise<T>): Promise<T> {
+    try {
+      const s = settings(this.env)
+      const model = (this.constructor as typeof ResMemEntrypoint).servedModel
+      const ctx: OperationContext = { env: this.env, settings: s, model: () => model(this.env, s), background: (work) => this.ctx.waitUntil(work) }
+      return await operation(ctx)
+    } catch (err) {
+      const { status, body } = errorReply(err)
+      throw new ResMemError(status, body.error.code, body.error.message, body.error.details)
     }
+  }
+}
+
+/** An entrypoint class over `model` (share the HTTP app's: createApp({ sharedModel: model })). */
+export function resmemEntrypoint(model: ModelLoader = lazyModel(loadFromBundleSource)): typeof ResMemEntrypoint {
+  return class ResMem extends ResMemEntrypoint {
+    static override servedModel = model
   }
 }
