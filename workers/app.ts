@@ -64,7 +64,7 @@ export function createApp(options: AppOptions = {}) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'Required on /v1/classify, /v1/model and /v1/model/files/* when the API_TOKEN secret is set; always on /v1/memory.',
+    description: 'Required on /v1/classify, /v1/model, /v1/model/files/* and the compatible routes (/v1/hf, /v1/workers-ai, /v1/openai) when the API_TOKEN secret is set; always on /v1/memory.',
   })
   app.doc('/openapi.json', (c) => ({
     openapi: '3.0.0',
