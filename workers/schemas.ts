@@ -6,7 +6,7 @@ import { z } from '@hono/zod-openapi'
 import { Manifest } from '../src/memory/manifest.ts'
 
 /** A text to classify: anything with at least one non-whitespace character (an empty text says nothing to classify). */
-const Text = z.string().regex(/\S/, 'must contain a non-whitespace character')
+export const Text = z.string().regex(/\S/, 'must contain a non-whitespace character')
 
 export const ClassifyRequest = z
   .strictObject({

@@ -83,6 +83,10 @@ describe('ResMem over a service binding', () => {
     expect(failure(await rpc('classify', { text: 'hi' }, { explain: 'yes' }))).toMatchObject({ code: 'invalid_request', status: 400 })
   })
 
+  it('exposes its methods only: the helper that holds env and the static model are out of reach', async () => {
+    for (const name of ['call', '#call', 'servedModel', 'env', 'ctx']) expect((await rpc(name)).error, name).toBeDefined()
+  })
+
   it('learn and forget: 403 while API_TOKEN is unset, as over HTTP (the binding asks no token, the memory stays closed)', async () => {
     expect(failure(await rpc('learn', [{ text: 'hi', label: 'ham' }]))).toEqual({ code: 'forbidden', status: 403, message: FORBIDDEN_MESSAGE })
     expect(failure(await rpc('forget', '1'))).toEqual({ code: 'forbidden', status: 403, message: FORBIDDEN_MESSAGE })

@@ -10,12 +10,10 @@ import type { ErrorFormat } from '../errors.ts'
 import { jsonBody } from '../middleware/json-body.ts'
 import { classifyTexts } from '../operations/index.ts'
 import { operationContext } from '../routes/context.ts'
-import { errorResponse, internalError, LabelScore, optionalBearer, unauthorized } from '../schemas.ts'
+import { errorResponse, internalError, LabelScore, optionalBearer, Text, unauthorized } from '../schemas.ts'
 import type { Classification } from '../../src/types.ts'
 
 export const HF_PATH = '/v1/hf'
-
-const Text = z.string().regex(/\S/, 'must contain a non-whitespace character')
 
 export const HfRequest = z
   .strictObject({

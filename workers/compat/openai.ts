@@ -11,12 +11,10 @@ import { ApiError, type ErrorFormat } from '../errors.ts'
 import { jsonBody } from '../middleware/json-body.ts'
 import { classifyTexts } from '../operations/index.ts'
 import { operationContext } from '../routes/context.ts'
-import { errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
+import { errorResponse, internalError, optionalBearer, Text, unauthorized } from '../schemas.ts'
 import type { Classification } from '../../src/types.ts'
 
 export const OPENAI_PATH = '/v1/openai'
-
-const Text = z.string().regex(/\S/, 'must contain a non-whitespace character')
 
 export const ModerationRequest = z
   .strictObject({

@@ -12,13 +12,13 @@ import { ApiError, type ErrorFormat } from '../errors.ts'
 import { jsonBody } from '../middleware/json-body.ts'
 import { classifyTexts } from '../operations/index.ts'
 import { operationContext } from '../routes/context.ts'
-import { errorResponse, internalError, LabelScore, optionalBearer, unauthorized } from '../schemas.ts'
+import { errorResponse, internalError, LabelScore, optionalBearer, Text, unauthorized } from '../schemas.ts'
 import type { Classification } from '../../src/types.ts'
 
 export const WORKERS_AI_PATH = '/v1/workers-ai'
 
 export const WorkersAiInput = z
-  .strictObject({ text: z.string().regex(/\S/, 'must contain a non-whitespace character').openapi({ description: 'The text to classify.' }) })
+  .strictObject({ text: Text.openapi({ description: 'The text to classify.' }) })
   .openapi('WorkersAiTextClassificationInput')
 
 export interface WorkersAiLabelScore {
