@@ -8,7 +8,8 @@ import { secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './app-env.ts'
 import { lazyModel, loadFromBundleSource, type ModelLoader } from './classifier.ts'
 import { settings } from './env.ts'
-import { notFound, onError, validationHook } from './errors.ts'
+import { COMPAT_ERROR_FORMATS, compatRoutes } from './compat/index.ts'
+import { errorHandler, notFound, validationHook } from './errors.ts'
 import { bearerToken } from './middleware/auth.ts'
 import { apiCors } from './middleware/cors.ts'
 import { classifyRoutes } from './routes/classify.ts'
@@ -21,6 +22,8 @@ import { ErrorResponse } from './schemas.ts'
 export interface AppOptions {
   /** How the model is loaded; lazyModel() makes it once per app (per isolate for the default app). */
   loader?: ModelLoader
+  /** A model already made lazy (lazyModel), to share one per isolate with the RPC entrypoint; wins over `loader`. */
+  sharedModel?: ModelLoader
 }
 
 /**
@@ -28,7 +31,7 @@ export interface AppOptions {
  * export default createApp() // the worker: model from Workers Static Assets, onnxruntime-web in wasm
  */
 export function createApp(options: AppOptions = {}) {
-  const model = lazyModel(options.loader ?? loadFromBundleSource)
+  const model = options.sharedModel ?? lazyModel(options.loader ?? loadFromBundleSource)
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
 
   // Defaults from hono/secure-headers (nosniff, no framing by other sites, no referrer, CORP same-origin...);
@@ -52,6 +55,8 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', memoryRoutes())
   app.route('/', modelRoutes())
   app.route('/', healthRoutes())
+  // Hugging Face, Workers AI and OpenAI moderation shapes (their clients, unchanged).
+  app.route('/', compatRoutes())
   // The demo page and browser build at `/` and `/web/*`, the bundle's files for in-browser classifiers.
   app.route('/', webRoutes())
 
@@ -59,7 +64,7 @@ export function createApp(options: AppOptions = {}) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'Required on /v1/classify, /v1/model and /v1/model/files/* when the API_TOKEN secret is set; always on /v1/memory.',
+    description: 'Required on /v1/classify, /v1/model, /v1/model/files/* and the compatible routes (/v1/hf, /v1/workers-ai, /v1/openai) when the API_TOKEN secret is set; always on /v1/memory.',
   })
   app.doc('/openapi.json', (c) => ({
     openapi: '3.0.0',
@@ -72,7 +77,7 @@ export function createApp(options: AppOptions = {}) {
   }))
 
   app.notFound(notFound(app))
-  app.onError(onError)
+  app.onError(errorHandler(COMPAT_ERROR_FORMATS))
   return app
 }
 

@@ -1,11 +1,17 @@
-// The parts of the Workers runtime API that workers/objects/ uses: Durable Objects with SQLite storage and
-// RPC stubs. (@cloudflare/workers-types would bring the whole runtime's globals, which clash with lib.dom
+// The parts of the Workers runtime API that workers/objects/ and workers/rpc.ts use: Durable Objects with SQLite
+// storage, RPC stubs and entrypoints. (@cloudflare/workers-types would bring the whole runtime's globals, which clash with lib.dom
 // that the browser code needs; these few declarations merge with test/workers/cloudflare-workers.d.ts.)
 declare module 'cloudflare:workers' {
   export abstract class DurableObject<Env = unknown> {
     protected ctx: DurableObjectState
     protected env: Env
     constructor(ctx: DurableObjectState, env: Env)
+  }
+  /** A named entrypoint: its public methods are RPC for a service binding (`services = [{ binding, service, entrypoint }]`). */
+  export abstract class WorkerEntrypoint<Env = unknown> {
+    protected ctx: { waitUntil(promise: Promise<unknown>): void }
+    protected env: Env
+    constructor(ctx: { waitUntil(promise: Promise<unknown>): void }, env: Env)
   }
 }
 

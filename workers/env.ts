@@ -49,6 +49,8 @@ export interface Bindings {
   MEMORY_SHARD_TIMEOUT_MS?: string
   /** "on": texts waiting for the model run together (src/model/micro-batch.ts); default "off": each request's texts on their own. */
   MICRO_BATCH?: string
+  /** Labels that /v1/openai/moderations reports as flagged (comma-separated); unset: that route answers 501. */
+  MODERATION_LABELS?: string
 }
 
 export interface Settings {
@@ -68,6 +70,8 @@ export interface Settings {
   microBatch: boolean
   /** Where bundles are read (BUNDLE_SOURCE). */
   bundleSource: BundleSourceKind
+  /** Labels flagged by the moderation route (MODERATION_LABELS); undefined: not configured. */
+  moderationLabels?: readonly string[]
 }
 
 export type BundleSourceKind = 'assets' | 'r2'
@@ -118,6 +122,7 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     memoryShardTimeoutMs: positiveInt('MEMORY_SHARD_TIMEOUT_MS', env.MEMORY_SHARD_TIMEOUT_MS, DEFAULTS.memoryShardTimeoutMs),
     microBatch: onOff('MICRO_BATCH', env.MICRO_BATCH, DEFAULTS.microBatch),
     bundleSource: bundleSourceKind(env.BUNDLE_SOURCE),
+    moderationLabels: env.MODERATION_LABELS?.trim() ? list(env.MODERATION_LABELS) : undefined,
   }
 }
 

@@ -80,42 +80,72 @@ function send(c: Context, status: ContentfulStatusCode, body: ErrorBody, headers
   return c.json(body, status, headers)
 }
 
-/** app.onError: nothing thrown in a handler escapes as a bare 500 or an uncaught exception. */
-export const onError: ErrorHandler = (err, c) => {
-  if (err instanceof ApiError) return send(c, err.status, errorBody(err.code, err.message, err.details), err.headers)
+/** What a thrown value answers, whichever door it came through (HTTP, a compatible route, RPC). */
+export interface ErrorReply {
+  status: ContentfulStatusCode
+  body: ErrorBody
+  headers?: Record<string, string>
+}
+
+/** Nothing thrown escapes as a bare 500: each known error gets its status and code, the rest `internal_error`. */
+export function errorReply(err: unknown): ErrorReply {
+  const reply = (status: ContentfulStatusCode, code: string, message: string, details?: Issue[], headers?: Record<string, string>): ErrorReply => ({ status, body: errorBody(code, message, details), headers })
+  if (err instanceof ApiError) return reply(err.status, err.code, err.message, err.details, err.headers)
   if (err instanceof ModelUnavailableError) {
-    return send(c, 503, errorBody('model_unavailable', `the model could not be loaded: ${err.message}`), { 'retry-after': String(err.retryAfter) })
+    return reply(503, 'model_unavailable', `the model could not be loaded: ${err.message}`, undefined, { 'retry-after': String(err.retryAfter) })
   }
   if (err instanceof SegmentUnavailableError) {
     // A shard of the memory did not answer: no answer rather than one from part of the memory.
-    return send(c, 503, errorBody('memory_unavailable', `the memory could not be searched: ${err.message}`), { 'retry-after': '1' })
+    return reply(503, 'memory_unavailable', `the memory could not be searched: ${err.message}`, undefined, { 'retry-after': '1' })
   }
   if (err instanceof MemoryUnavailableError) {
-    return send(c, 503, errorBody('memory_unavailable', err.message), { 'retry-after': String(err.retryAfter) })
+    return reply(503, 'memory_unavailable', err.message, undefined, { 'retry-after': String(err.retryAfter) })
   }
   if (err instanceof MemoryWriteError) {
     const status = err.code === 'not_found' ? 404 : 409
-    return send(c, status, errorBody(err.code === 'full' ? 'memory_full' : err.code, err.message))
+    return reply(status, err.code === 'full' ? 'memory_full' : err.code, err.message)
   }
   if (err instanceof MemoryEditError) {
     if (err.code === 'invalid_example') {
       // The message starts with the field's path ("examples.1.label: ..."), as validation errors name it.
       const path = /^([\w.]+): /.exec(err.message)?.[1] ?? 'examples'
-      return send(c, 400, errorBody('invalid_request', err.message, [{ path, message: err.message.slice(path.length + 2) }]))
+      return reply(400, 'invalid_request', err.message, [{ path, message: err.message.slice(path.length + 2) }])
     }
-    return send(c, err.code === 'not_found' ? 404 : 501, errorBody(err.code, err.message))
+    return reply(err.code === 'not_found' ? 404 : 501, err.code, err.message)
   }
   if (err instanceof ConfigError) {
     console.error(`resmem worker misconfigured: ${err.message}`)
-    return send(c, 500, errorBody('misconfigured', err.message))
+    return reply(500, 'misconfigured', err.message)
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
-    return send(c, status, errorBody(HTTP_CODES[status] ?? `http_${status}`, err.message || 'request failed'))
+    return reply(status, HTTP_CODES[status] ?? `http_${status}`, err.message || 'request failed')
   }
   console.error('resmem worker: unhandled error', err)
-  return send(c, 500, errorBody('internal_error', 'internal error'))
+  return reply(500, 'internal_error', 'internal error')
 }
+
+/** An error body in another API's shape (a compatible route's clients read their own). */
+export interface ErrorFormat {
+  /** Requests under this path get this format. */
+  prefix: string
+  body(reply: ErrorReply): unknown
+}
+
+/**
+ * app.onError: every error as JSON, in our shape or, under a compatible route's prefix, in the shape its
+ * clients parse (the bearer middleware's 401 and the body limits' 413 included).
+ */
+export function errorHandler(formats: readonly ErrorFormat[] = []): ErrorHandler {
+  return function onError(err, c) {
+    const reply = errorReply(err)
+    const format = formats.find((f) => c.req.path.startsWith(f.prefix))
+    return format ? c.json(format.body(reply) as object, reply.status, reply.headers) : send(c, reply.status, reply.body, reply.headers)
+  }
+}
+
+/** app.onError with our error shape everywhere. */
+export const onError: ErrorHandler = errorHandler()
 
 /**
  * app.notFound: 405 with an Allow header when the path exists under other methods, else 404.

@@ -6,11 +6,15 @@
  *
  * @example
  * // src/index.ts, the `main` of wrangler.toml
- * import { createApp } from 'resmem-edge/workers'
- * export default createApp()
+ * import { createApp, lazyModel, loadFromBundleSource, resmemEntrypoint } from 'resmem-edge/workers'
+ * const model = lazyModel(loadFromBundleSource) // one per isolate, shared by HTTP and RPC
+ * export default createApp({ sharedModel: model })
+ * export const ResMem = resmemEntrypoint(model) // services = [{ binding, service, entrypoint = "ResMem" }]
  */
 export { createApp, type AppOptions } from './app.ts'
 export { resmemRoutes, type ResMemRoutesOptions } from './mount.ts'
+// RPC for other Workers through a service binding (the same operations as the HTTP routes).
+export { resmemEntrypoint, ResMemEntrypoint, parseResMemError, ResMemError, RPC_WRITER, type ClassifyRpcOptions } from './rpc.ts'
 export { lazyModel, loadFromAssets, loadFromBundleSource, ModelUnavailableError, ORT_BATCH, type ModelLoader, type ServedModel } from './classifier.ts'
 export { settings, DEFAULTS, ConfigError, type AssetsBinding, type Bindings, type Settings } from './env.ts'
 export type { AppEnv } from './app-env.ts'

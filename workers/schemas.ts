@@ -6,7 +6,7 @@ import { z } from '@hono/zod-openapi'
 import { Manifest } from '../src/memory/manifest.ts'
 
 /** A text to classify: anything with at least one non-whitespace character (an empty text says nothing to classify). */
-const Text = z.string().regex(/\S/, 'must contain a non-whitespace character')
+export const Text = z.string().regex(/\S/, 'must contain a non-whitespace character')
 
 export const ClassifyRequest = z
   .strictObject({
@@ -34,6 +34,12 @@ export const ClassifyQuery = z.strictObject({
     .refine((v) => Number(v) <= 256, 'an integer from 0 to 256')
     .optional()
     .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the served number of neighbours; 0 answers with the base model alone (no memory search). When the build turned the memory off (GET /v1/model: memory.decision), the base model answers until examples are learned (POST /v1/memory), then built and learned rows at the tuned k; a k here searches built and learned rows.', example: '0' }),
+})
+
+/** The options of RPC `classify` (workers/rpc.ts): ClassifyQuery's, typed as values rather than query strings. */
+export const ClassifyOptions = z.strictObject({
+  explain: z.boolean().optional(),
+  k: z.number().int().min(0, 'an integer from 0 to 256').max(256, 'an integer from 0 to 256').optional(),
 })
 
 export const LabelScore = z.object({ label: z.string(), score: z.number() }).openapi('LabelScore')

@@ -1,6 +1,6 @@
 /**
  * The files of a new Worker project that serves a ResMem build with the installed resmem-edge
- * (`resmem init DIR`): the worker is `createApp()` from resmem-edge/workers, the bundle is a Workers Static
+ * (`resmem init DIR`): the worker is `createApp()` and the RPC entrypoint `ResMem` from resmem-edge/workers, the bundle is a Workers Static
  * Asset folder built by `resmem build --out bundles/model`. Versions are the ones this package was tested with.
  */
 import type { PackageJson } from '../cli/package.ts'
@@ -91,11 +91,19 @@ MODEL = "${BUNDLE_NAME}"
 }
 
 const INDEX_TS = `// The ResMem API over the bundle in ${BUNDLES_DIR}/$MODEL: POST /v1/classify, /v1/memory (learn, forget),
-// GET /v1/model, GET /healthz, GET /openapi.json. To serve it inside a Hono app of your own instead:
+// GET /v1/model, GET /healthz, GET /openapi.json, and the Hugging Face, Workers AI and OpenAI moderation shapes
+// under /v1/hf, /v1/workers-ai, /v1/openai. To serve it inside a Hono app of your own instead:
 //   app.route('/ml', resmemRoutes())   (import { resmemRoutes } from 'resmem-edge/workers')
-import { createApp } from 'resmem-edge/workers'
+import { createApp, lazyModel, loadFromBundleSource, resmemEntrypoint } from 'resmem-edge/workers'
 
-export default createApp()
+// One model per isolate, for HTTP and RPC alike.
+const model = lazyModel(loadFromBundleSource)
+
+export default createApp({ sharedModel: model })
+// RPC for your other Workers, no HTTP in between. In their wrangler.toml:
+//   services = [{ binding = "RESMEM", service = "<this worker's name>", entrypoint = "ResMem" }]
+// then: const { label, score } = await env.RESMEM.classify({ text: '...' })
+export const ResMem = resmemEntrypoint(model)
 // The edit log's Durable Object class (wrangler.toml binds it as EDIT_LOG).
 export { EditLog } from 'resmem-edge/workers'
 `

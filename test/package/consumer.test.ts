@@ -220,7 +220,7 @@ describe('Node and the CLI, from the installed package', () => {
       [
         `import { loadClassifier, MissingRuntimeError } from 'resmem-edge/node'`,
         `import { createClassifier, type BrowserClassifier } from 'resmem-edge/browser'`,
-        `import { createApp, resmemRoutes, type Bindings } from 'resmem-edge/workers'`,
+        `import { createApp, resmemRoutes, resmemEntrypoint, lazyModel, loadFromBundleSource, type Bindings } from 'resmem-edge/workers'`,
         `import { loadBundle, fetchSource, ResMemClassifier, type Classification } from 'resmem-edge/core'`,
         `const c: ResMemClassifier = await loadClassifier('bundles/spam')`,
         `const [r]: Classification[] = await c.classify(['x'])`,
@@ -231,7 +231,8 @@ describe('Node and the CLI, from the installed package', () => {
         `const app = createApp()`,
         `app.route('/ml', resmemRoutes({ model: 'spam' }))`,
         `const env: Partial<Bindings> = { MODEL: 'spam' }`,
-        `export { label, wrong, page, env, loadBundle, fetchSource, MissingRuntimeError }`,
+        `const ResMem = resmemEntrypoint(lazyModel(loadFromBundleSource))`,
+        `export { label, wrong, page, env, loadBundle, fetchSource, MissingRuntimeError, ResMem }`,
       ].join('\n'),
     )
     await step('Node: tsc --noEmit', 'npx tsc -p .', project)

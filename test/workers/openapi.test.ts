@@ -13,7 +13,7 @@ describe('GET /openapi.json', () => {
     expect(res.status).toBe(200)
     const doc = (await res.json()) as OpenApiDoc
     expect(doc.openapi).toBe('3.0.0')
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/classify', '/v1/memory', '/v1/memory/export', '/v1/memory/{id}', '/v1/model'])
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/classify', '/v1/hf', '/v1/memory', '/v1/memory/export', '/v1/memory/{id}', '/v1/model', '/v1/openai/moderations', '/v1/workers-ai/accounts/{account_id}/ai/run/{model}'])
     const classify = doc.paths['/v1/classify'].post
     expect(classify.requestBody?.content['application/json'].schema.$ref).toBe('#/components/schemas/ClassifyRequest')
     expect(classify.parameters).toContainEqual(expect.objectContaining({ name: 'explain', in: 'query' }))

@@ -1,9 +1,9 @@
 /** POST /v1/classify: one text or a batch, optionally with the neighbours that moved each decision. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../app-env.ts'
-import { invalidRequest } from '../errors.ts'
-import { background } from '../memory-sync.ts'
 import { jsonBody } from '../middleware/json-body.ts'
+import { classifyTexts } from '../operations/index.ts'
+import { operationContext } from './context.ts'
 import { Classification, ClassifyQuery, ClassifyRequest, ClassifyResults, errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
 
 export const classifyRoute = createRoute({
@@ -39,12 +39,7 @@ export function classifyRoutes() {
     const body = c.req.valid('json')
     const { explain, k } = c.req.valid('query')
     const texts = body.texts ?? [body.text as string]
-    const { maxBatch } = c.var.settings
-    if (texts.length > maxBatch) throw invalidRequest([{ path: 'texts', message: `at most ${maxBatch} texts per request, got ${texts.length}` }])
-    const model = await c.var.model()
-    // Edits written elsewhere since this isolate's copy: at most MEMORY_SYNC_MS old (memory-sync.ts).
-    await model.memory?.current(background(c))
-    const results = await model.classify(texts, { explain: explain === '1' || explain === 'true', params: k === undefined ? undefined : { k: Number(k) } })
+    const results = await classifyTexts(operationContext(c), { texts, explain: explain === '1' || explain === 'true', k: k === undefined ? undefined : Number(k) })
     return c.json(body.texts ? { results } : results[0], 200)
   })
 }

@@ -6,10 +6,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env.ts'
-import { ApiError, invalidRequest } from '../errors.ts'
-import { background, tokenFingerprint, type MemorySync } from '../memory-sync.ts'
+import { tokenFingerprint } from '../memory-sync.ts'
 import { jsonBody } from '../middleware/json-body.ts'
-import { parseRowId } from '../../src/memory/edits.ts'
+import { forgetRow, learnExamples, requireMemoryAccess, servedMemory } from '../operations/index.ts'
+import { operationContext } from './context.ts'
 import {
   ForgetResponse,
   LearnRequest,
@@ -24,12 +24,11 @@ import {
   unauthorized,
 } from '../schemas.ts'
 
-export const FORBIDDEN_MESSAGE =
-  'the memory API needs a bearer token (the edit log holds user text) and API_TOKEN is not set: set one with `npx wrangler secret put API_TOKEN` (for `wrangler dev`: API_TOKEN=<token> in .dev.vars), then send `Authorization: Bearer <token>`'
+export { FORBIDDEN_MESSAGE } from '../operations/index.ts'
 
-/** 403 while API_TOKEN is unset; with it set, the /v1/* bearer middleware has checked the token already. */
+/** 403 while API_TOKEN is unset (before the body is read); with it set, the /v1/* bearer middleware has checked the token already. */
 const tokenRequired: MiddlewareHandler<AppEnv> = async function tokenRequired(c, next) {
-  if (!c.var.settings.apiTokens) throw new ApiError(403, 'forbidden', FORBIDDEN_MESSAGE)
+  requireMemoryAccess(c.var.settings)
   await next()
 }
 
@@ -107,12 +106,7 @@ export const exportRoute = createRoute({
   },
 })
 
-async function memoryOf(c: Context<AppEnv>): Promise<MemorySync> {
-  if (!c.env.EDIT_LOG) throw new ApiError(501, 'not_implemented', 'the EDIT_LOG Durable Object binding is missing (wrangler.toml [[durable_objects.bindings]] name = "EDIT_LOG", class_name = "EditLog")')
-  const model = await c.var.model()
-  if (!model.memory) throw new ApiError(501, 'unsupported', 'this memory cannot learn: only an int8 memory (what `resmem build` writes) can')
-  return model.memory
-}
+const memoryOf = (c: Context<AppEnv>) => servedMemory(operationContext(c))
 
 /** The fingerprint of the bearer token this request carries (the middleware checked it). */
 async function writer(c: Context<AppEnv>): Promise<string> {
@@ -124,17 +118,11 @@ export function memoryRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(learnRoute, async (c) => {
       const { examples } = c.req.valid('json')
-      const { maxBatch, maxMemoryEdits } = c.var.settings
-      if (examples.length > maxBatch) throw invalidRequest([{ path: 'examples', message: `at most ${maxBatch} examples per request, got ${examples.length}` }])
-      const memory = await memoryOf(c)
-      const written = await memory.learn(examples, await writer(c), maxMemoryEdits, background(c))
-      return c.json(written, 201)
+      return c.json(await learnExamples(operationContext(c), examples, await writer(c)), 201)
     })
     .openapi(forgetRoute, async (c) => {
       const { id } = c.req.valid('param')
-      if (!parseRowId(id)) throw invalidRequest([{ path: 'id', message: `"${id}" is neither an example id ("17") nor a built row ("base:12")` }])
-      const memory = await memoryOf(c)
-      return c.json(await memory.forget(id, await writer(c), background(c)), 200)
+      return c.json(await forgetRow(operationContext(c), id, await writer(c)), 200)
     })
     .openapi(listRoute, async (c) => {
       const query = c.req.valid('query')

@@ -1,0 +1,8 @@
+/**
+ * The worker's operations, one path each whatever the door: the HTTP routes, the compatible routes and the RPC
+ * entrypoint call these with an OperationContext, so validation, limits, auth decisions and errors are shared.
+ */
+export type { OperationContext } from './context.ts'
+export { classifyTexts, type ClassifyCall } from './classify.ts'
+export { FORBIDDEN_MESSAGE, forgetRow, learnExamples, requireMemoryAccess, servedMemory } from './memory.ts'
+export { validate } from './validate.ts'
