@@ -119,7 +119,7 @@ export function formatBench(r: BenchResult): string {
     out.push(table(['model', 'text', 'chars', 'tokens', 'cpu p50', 'cpu p99', 'wall p50'], r.cpu.rows.map((c) => [c.model, c.text, String(c.chars), String(c.tokens), f(c.cpu_ms_p50, 2), f(c.cpu_ms_p99, 2), f(c.wall_ms_p50, 2)]), 2))
   }
   const failed = r.targets.filter((t) => !t.pass)
-  out.push('', `Targets: ${r.targets.length - failed.length}/${r.targets.length} pass.`)
+  out.push('', r.targets.length ? `Targets: ${r.targets.length - failed.length}/${r.targets.length} pass.` : 'Targets: none evaluated: FAIL (a run that checks nothing does not pass).')
   for (const t of failed) out.push(`  FAIL ${t.name}: ${f(t.value, 3)} (want ${t.op} ${t.limit})`)
   for (const x of r.failures) out.push(`  SECTION FAILED ${x.section}: ${x.message}`)
   for (const note of r.notes) out.push(`  note: ${note}`)
