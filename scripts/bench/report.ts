@@ -1,4 +1,5 @@
 /** The printed table and the small HTML report (inline SVG, no script) of a BenchResult. */
+import { formatCost } from './cost.ts'
 import { formatLearningBench } from './learning.ts'
 import { formatScale } from './scale.ts'
 import { formatMemoryBench } from './memory.ts'
@@ -118,6 +119,13 @@ export function formatBench(r: BenchResult): string {
     out.push(`   Model bytes: fp32 ${r.cpu.modelBytes.fp32.toLocaleString('en')}, int8 ${r.cpu.modelBytes.int8.toLocaleString('en')}.`)
     out.push(table(['model', 'text', 'chars', 'tokens', 'cpu p50', 'cpu p99', 'wall p50'], r.cpu.rows.map((c) => [c.model, c.text, String(c.chars), String(c.tokens), f(c.cpu_ms_p50, 2), f(c.cpu_ms_p99, 2), f(c.wall_ms_p50, 2)]), 2))
   }
+  const b = r.cpu?.budget
+  if (b) {
+    out.push(`   Budget ${b.record.budgetMs} ms (${b.record.method}; k=${b.record.k}): serves ${b.record.chosen.precision} at ${b.record.chosen.maxLength} tokens, ${b.record.met ? 'met' : 'NOT met'}. Candidates (max length: CPU p50 ms, val accuracy of ${b.record.examples}):`)
+    out.push(`   ${b.record.candidates.map((c) => `${c.maxLength}: ${c.cpuMsP50} ms, ${(100 * c.valAccuracy).toFixed(2)}%`).join('; ')}`)
+    out.push(`   Test accuracy (${b.test.examples}, the served answer): budgeted ${(100 * b.test.budgeted).toFixed(2)}%, unbudgeted ${(100 * b.test.unbudgeted).toFixed(2)}%.`)
+  }
+  if (r.cost) out.push('', `9. ${formatCost(r.cost).join('\n')}`)
   const failed = r.targets.filter((t) => !t.pass)
   out.push('', r.targets.length ? `Targets: ${r.targets.length - failed.length}/${r.targets.length} pass.` : 'Targets: none evaluated: FAIL (a run that checks nothing does not pass).')
   for (const t of failed) out.push(`  FAIL ${t.name}: ${f(t.value, 3)} (want ${t.op} ${t.limit})`)

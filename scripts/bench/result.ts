@@ -52,6 +52,7 @@ export interface WorkerLatency extends LatencyResult {
 }
 
 import type { CpuBench } from './cpu.ts'
+import type { CostTable } from './cost.ts'
 
 export interface BenchResult {
   format: 'resmem-bench'
@@ -75,6 +76,8 @@ export interface BenchResult {
   scale?: ScaleBench
   /** CPU per call, fp32 vs int8 base model, worker code path in Node (scripts/bench/cpu.ts); also DIR/cpu.json. */
   cpu?: CpuBench
+  /** Cost per million classifications from `cpu`'s CPU per text and published prices (scripts/bench/cost.ts). */
+  cost?: CostTable
   targets: TargetCheck[]
   /** Sections that failed, with the reason: their numbers are missing above. */
   failures: { section: Section; message: string }[]
@@ -120,6 +123,11 @@ export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'nod
       if (x.isolate_mib !== null) out.push(check('scale', `${name} isolate MiB`, x.isolate_mib, '<=', TARGETS.scaleIsolateMiB))
     }
     if (x.shards === 8 && x.rows === largest) out.push(check('scale', `${name} resmem/base p50`, x.ratio_p50, '<=', TARGETS.scaleEightShards))
+  }
+  // The budget build's CPU (scripts/build/cpu-budget.ts) on the texts that reach its max length.
+  const budget = r.cpu?.budget?.record.budgetMs
+  for (const c of r.cpu?.rows ?? []) {
+    if (budget !== undefined && c.model === `budget-${budget}` && (c.text === '256' || c.text === '1MB')) out.push(check('cpu', `cpu ${c.model} ${c.text} text p50 ms`, c.cpu_ms_p50, '<=', budget))
   }
   const spam = r.learning?.notes.spamTest
   if (spam) out.push(check('learning', 'spam test accuracy points lost by learning the casual notes', 100 * (spam.before - spam.after), '<=', TARGETS.learningSpamDropPoints))

@@ -19,6 +19,9 @@ import { parseManifest, type Manifest } from '../../src/memory/manifest.ts'
 import { ROOT } from '../../workers/scripts/build.ts'
 import { interleavedLatency } from './http-latency.ts'
 import { benchCpu, cpuJson } from './cpu.ts'
+import { costTable } from './cost.ts'
+import { FREE_PLAN_CPU_MS } from '../build/cpu-budget.ts'
+import { readLabelledJsonl } from '../data/index.ts'
 import { benchKernelNode } from './kernel.ts'
 import { benchKernelWorkerd } from './kernel-workerd.ts'
 import { benchLearning } from './learning.ts'
@@ -258,9 +261,16 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await attempt('cpu', async () => {
       const calls = o.quick ? 10 : 40
       log(`cpu: the worker's code path in Node (onnxruntime-web wasm), fp32 and int8, ${calls} calls per text`)
-      const bar = progress('cpu', calls * 8, 'calls')
-      result.cpu = await benchCpu({ bundle, model: join(ROOT, 'models', o.model), texts: loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), 200), calls, onCall: () => bar.increment(1) })
+      const bar = progress('cpu', calls * 12, 'calls')
+      // The budget build's rows: fitted on val (each candidate's CPU and val accuracy), scored on test.
+      const split = (name: string) => readLabelledJsonl(join(ROOT, 'data', o.model, `${name}.jsonl`))
+      const budget = { ms: FREE_PLAN_CPU_MS, val: await split('val'), test: await split('test') }
+      log(`cpu: a ${budget.ms} ms budget build fitted on ${budget.val.length} val texts, scored on ${budget.test.length} test texts`)
+      result.cpu = await benchCpu({ bundle, model: join(ROOT, 'models', o.model), texts: loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), 200), calls, onCall: () => bar.increment(1), budget })
       bar.stop()
+      result.cost = costTable(result.cpu.rows, parseManifest(await readFile(join(bundle, 'manifest.json'))).memory.rows)
+      const b = result.cpu.budget
+      if (b) result.notes.push(`cpu budget ${b.record.budgetMs} ms: serves ${b.record.chosen.precision} at ${b.record.chosen.maxLength} tokens (${b.record.met ? 'met' : 'NOT met'} on val's longest text); test accuracy ${(100 * b.test.budgeted).toFixed(2)}% budgeted vs ${(100 * b.test.unbudgeted).toFixed(2)}% at ${result.cpu.rows.find((r) => r.model === 'int8' && r.text === '256')?.tokens ?? '?'} tokens (${b.test.examples} texts, the served answer).`)
       await mkdir(o.out, { recursive: true })
       await writeFile(join(o.out, 'cpu.json'), cpuJson(result.cpu))
     })

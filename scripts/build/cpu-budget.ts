@@ -56,7 +56,7 @@ export async function workerPathClassifier(bundle: Bundle): Promise<ResMemClassi
 }
 
 /** CPU ms p50 and p99 of classifying `text` `calls` times (searching k neighbours). */
-export async function cpuPerCall(classifier: ResMemClassifier, text: string, k: number, calls: number): Promise<{ p50: number; p99: number; wallP50: number }> {
+export async function cpuPerCall(classifier: ResMemClassifier, text: string, k: number, calls: number, onCall?: () => void): Promise<{ p50: number; p99: number; wallP50: number }> {
   for (let i = 0; i < 3; i++) await classifier.classify([text], { params: { k } })
   const cpu: number[] = []
   const wall: number[] = []
@@ -67,6 +67,7 @@ export async function cpuPerCall(classifier: ResMemClassifier, text: string, k: 
     wall.push(performance.now() - t0)
     const c = process.cpuUsage(c0)
     cpu.push((c.user + c.system) / 1000)
+    onCall?.()
   }
   const s = summarize(cpu)
   return { p50: s.p50, p99: s.p99, wallP50: summarize(wall).p50 }
