@@ -52,7 +52,9 @@ export const atMaxLength = (bundle: Bundle, maxLength: number): Bundle => ({ ...
 export async function workerPathClassifier(bundle: Bundle): Promise<ResMemClassifier> {
   ortWeb.env.wasm.numThreads = 1
   ortWeb.env.wasm.proxy = false
-  return ResMemClassifier.create(bundle, { ort: ortWeb as unknown as OrtRuntime, createIndex: nodeIndexFactory('simd'), batchSize: ORT_BATCH })
+  // The session options of workers/ort.ts.
+  const sessionOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }
+  return ResMemClassifier.create(bundle, { ort: ortWeb as unknown as OrtRuntime, sessionOptions, createIndex: nodeIndexFactory('simd'), batchSize: ORT_BATCH })
 }
 
 /** CPU ms p50 and p99 of classifying `text` `calls` times (searching k neighbours). */
