@@ -104,58 +104,69 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleBench> {
     const { k } = searchedK(manifest, o.k)
     let reference: { shards: number; answers: Answer[] } | undefined
     for (const shards of [0, ...m.shards]) {
-      o.log(`scale: ${name}, MEMORY_SHARDS=${shards}`)
-      // The inspector only for the memory in the worker's isolate: with shards, wrangler's inspector proxy did
-      // not answer here once the objects held big ranges, and locally the objects share the process anyway.
-      const { worker, url } = await startWorker({ MODEL: name, MEMORY_SHARDS: String(shards), MEMORY_SHARD_TIMEOUT_MS: '120000' }, { assets, inspector: shards === 0 })
-      try {
-        const health = await fetch(new URL('/healthz', url))
-        if (health.status !== 200) throw new Error(`${name} with ${shards} shards: /healthz ${health.status} ${await health.text()}`)
-        // The answers first: the first request also makes every shard load its rows.
-        const answers = await classifyAll(url, o.texts, 32, k)
-        const unsearched = answers.filter((a) => (a.neighbors?.length ?? 0) !== Math.min(k, m.rows)).length
-        if (unsearched) throw new Error(`${unsearched} of ${answers.length} answers did not search k=${k} neighbours`)
-        reference ??= { shards, answers }
-        const differing = answers.filter((a, i) => !sameTopK(a, reference!.answers[i])).length
-        if (reference.shards !== 0 && shards === reference.shards) notes.push(`${name}: the memory did not load in one isolate here; the top-k of ${shards} shard(s) is the reference.`)
-        const bar = progress(`scale ${name} S=${shards}`, o.texts.length * 2, 'requests')
-        const r = await interleavedLatency(url, o.texts, [
-          { name: 'base', path: '/v1/classify?k=0' },
-          { name: 'resmem', path: resmemPath(k) },
-        ], { rounds: 1, onRequest: () => bar.increment(1) })
-        bar.stop()
-        if (r.errors) throw new Error(`${name} with ${shards} shards: ${r.errors} failed requests, first: ${r.firstError}`)
-        let isolateMiB: number | null = null
-        if (shards === 0) {
-          // A slow inspector on a loaded machine costs the memory figure, not the row's latency and top-k.
-          try {
-            const inspector = await connectInspector((await worker.inspectorUrl)!)
-            isolateMiB = (await inspector.memory().finally(() => inspector.close())).total / MiB
-          } catch (err) {
-            notes.push(`${name}: isolate memory not read (${(err as Error).message})`)
+      // wrangler's 503 "Your worker restarted mid-request" (or a reset connection) came now and then on a loaded
+      // machine: such a configuration is started once more before it counts as failed.
+      for (let attempt = 1; ; attempt++) {
+        let retry = false
+        o.log(`scale: ${name}, MEMORY_SHARDS=${shards}`)
+        // The inspector only for the memory in the worker's isolate: with shards, wrangler's inspector proxy did
+        // not answer here once the objects held big ranges, and locally the objects share the process anyway.
+        const { worker, url } = await startWorker({ MODEL: name, MEMORY_SHARDS: String(shards), MEMORY_SHARD_TIMEOUT_MS: '120000' }, { assets, inspector: shards === 0 })
+        try {
+          const health = await fetch(new URL('/healthz', url))
+          if (health.status !== 200) throw new Error(`${name} with ${shards} shards: /healthz ${health.status} ${await health.text()}`)
+          // The answers first: the first request also makes every shard load its rows.
+          const answers = await classifyAll(url, o.texts, 32, k)
+          const unsearched = answers.filter((a) => (a.neighbors?.length ?? 0) !== Math.min(k, m.rows)).length
+          if (unsearched) throw new Error(`${unsearched} of ${answers.length} answers did not search k=${k} neighbours`)
+          reference ??= { shards, answers }
+          const differing = answers.filter((a, i) => !sameTopK(a, reference!.answers[i])).length
+          if (reference.shards !== 0 && shards === reference.shards) notes.push(`${name}: the memory did not load in one isolate here; the top-k of ${shards} shard(s) is the reference.`)
+          const bar = progress(`scale ${name} S=${shards}`, o.texts.length * 2, 'requests')
+          const r = await interleavedLatency(url, o.texts, [
+            { name: 'base', path: '/v1/classify?k=0' },
+            { name: 'resmem', path: resmemPath(k) },
+          ], { rounds: 1, onRequest: () => bar.increment(1) })
+          bar.stop()
+          if (r.errors) throw new Error(`${name} with ${shards} shards: ${r.errors} failed requests, first: ${r.firstError}`)
+          let isolateMiB: number | null = null
+          if (shards === 0) {
+            // A slow inspector on a loaded machine costs the memory figure, not the row's latency and top-k.
+            try {
+              const inspector = await connectInspector((await worker.inspectorUrl)!)
+              isolateMiB = (await inspector.memory().finally(() => inspector.close())).total / MiB
+            } catch (err) {
+              notes.push(`${name}: isolate memory not read (${(err as Error).message})`)
+            }
           }
+          const { base, resmem } = r.variants
+          rows.push({
+            rows: m.rows,
+            dim: m.dim,
+            shards,
+            k,
+            base_p50_ms: base.p50,
+            resmem_p50_ms: resmem.p50,
+            ratio_p50: resmem.p50 / base.p50,
+            isolate_mib: isolateMiB,
+            identical_topk: differing === 0,
+            parts: synthetic.parts,
+            memory_mib: synthetic.memoryBytes / MiB,
+            differing,
+          })
+        } catch (err) {
+          if (attempt === 1 && /restarted mid-request|ECONNRESET|fetch failed/.test((err as Error).message)) {
+            o.log(`scale: ${name} with ${shards} shards: ${(err as Error).message.slice(0, 120)}; once more`)
+            retry = true
+            continue
+          }
+          // One configuration that cannot run (a memory too big for one local isolate) leaves the others.
+          o.log(`scale: ${name} with ${shards} shards FAILED: ${(err as Error).message}`)
+          notes.push(`${name} with MEMORY_SHARDS=${shards}: failed: ${(err as Error).message.slice(0, 300)}`)
+        } finally {
+          await worker.dispose()
         }
-        const { base, resmem } = r.variants
-        rows.push({
-          rows: m.rows,
-          dim: m.dim,
-          shards,
-          k,
-          base_p50_ms: base.p50,
-          resmem_p50_ms: resmem.p50,
-          ratio_p50: resmem.p50 / base.p50,
-          isolate_mib: isolateMiB,
-          identical_topk: differing === 0,
-          parts: synthetic.parts,
-          memory_mib: synthetic.memoryBytes / MiB,
-          differing,
-        })
-      } catch (err) {
-        // One configuration that cannot run (a memory too big for one local isolate) leaves the others.
-        o.log(`scale: ${name} with ${shards} shards FAILED: ${(err as Error).message}`)
-        notes.push(`${name} with MEMORY_SHARDS=${shards}: failed: ${(err as Error).message.slice(0, 300)}`)
-      } finally {
-        await worker.dispose()
+        if (!retry) break
       }
     }
   }
