@@ -48,7 +48,7 @@ export function formatBench(r: BenchResult): string {
     out.push(table(['runtime', 'rows', 'simd GB/s', 'scalar GB/s', 'ref GB/s', 'simd x ref', 'simd ms/query', 'target'], rows))
   }
   if (r.latency) {
-    out.push('', `2. Worker (workerd via wrangler, 127.0.0.1), POST /v1/classify one text per request, sequential; base = ?k=0 (no memory search), resmem = default k; same texts, interleaved. ms.`)
+    out.push('', `2. Worker (workerd via wrangler, 127.0.0.1), POST /v1/classify one text per request, sequential; base = ?k=0 (no memory search), resmem = ?k=${r.latency.map((l) => `${l.k} (${l.kFrom})`).join(', ')}: the served k, else the tuned k; same texts, interleaved. ms.`)
     out.push(`   Target: resmem / base <= ${TARGETS.resmemOverBase} (p50 and p99). paired = median over texts of resmem/base for the same text; added ms = median of`)
     out.push(`   resmem - base for the same text; healthz = p50 of GET /healthz, the loopback HTTP + wrangler dev proxy share of every request;`)
     out.push(`   net p50 = ratio p50 with healthz subtracted from both (roughly what a worker without the dev proxy would see).`)
@@ -105,7 +105,7 @@ export function formatBench(r: BenchResult): string {
   }
   if (r.load) {
     const d = r.load[0]?.durationS
-    out.push('', `4. Throughput: autocannon, POST /v1/classify {"text"} (full ResMem where there is a memory), ~${f(d ?? NaN, 0)} s per run, targets interleaved per concurrency.`)
+    out.push('', `4. Throughput: autocannon, POST /v1/classify {"text"} (ResMem targets with ?k= the served, else the tuned k), ~${f(d ?? NaN, 0)} s per run, targets interleaved per concurrency.`)
     out.push(`   The worker: workerd via wrangler dev (one isolate, one wasm thread); node:http servers: one process each, onnxruntime-node with 1 thread. Latency ms (1 ms resolution).`)
     out.push(`   Target: 0 errors, 0 timeouts, 0 non-2xx.`)
     const rows = r.load.map((l) => [l.target, String(l.connections), f(l.requestsPerS, 1), String(l.p50), String(l.p99), String(l.requests), String(l.errors), String(l.timeouts), String(l.non2xx), l.errors + l.timeouts + l.non2xx === 0 ? 'pass' : 'FAIL'])
