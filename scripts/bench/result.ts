@@ -113,6 +113,7 @@ export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'nod
   const at16 = (target: string) => r.load?.find((l) => l.target === target && l.connections === 16)
   const [on, off] = [at16('worker (workerd)'), at16('worker (workerd, MICRO_BATCH=off)')]
   if (on && off) out.push(check('load', 'worker c=16 req/s, micro-batching on / off', on.requestsPerS / off.requestsPerS, '>=', 1.5))
+  for (const x of r.scale?.failed ?? []) out.push(check('scale', `scale ${x.rows} x ${x.dim} shards=${x.shards} measured (configurations that failed)`, 1, '<=', 0))
   const largest = Math.max(...(r.scale?.rows ?? []).map((x) => x.rows))
   for (const x of r.scale?.rows ?? []) {
     const name = `scale ${x.rows} x ${x.dim} shards=${x.shards}`

@@ -46,6 +46,8 @@ export interface ScaleBench {
   model: string
   texts: number
   rows: ScaleRow[]
+  /** Configurations that could not be measured (their targets fail: a row that measured nothing must not pass). */
+  failed?: { rows: number; dim: number; shards: number; message: string }[]
   notes: string[]
 }
 
@@ -88,6 +90,7 @@ export const sameTopK = (a: Pick<Answer, 'neighbors'>, b: Pick<Answer, 'neighbor
 
 export async function benchScale(o: ScaleOptions): Promise<ScaleBench> {
   const rows: ScaleRow[] = []
+  const failed: NonNullable<ScaleBench['failed']> = []
   const notes: string[] = []
   for (const m of o.memories) {
     const name = `${o.model}-${m.rows}x${m.dim}`
@@ -163,6 +166,7 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleBench> {
           // One configuration that cannot run (a memory too big for one local isolate) leaves the others.
           o.log(`scale: ${name} with ${shards} shards FAILED: ${(err as Error).message}`)
           notes.push(`${name} with MEMORY_SHARDS=${shards}: failed: ${(err as Error).message.slice(0, 300)}`)
+          failed.push({ rows: m.rows, dim: m.dim, shards, message: (err as Error).message.slice(0, 300) })
         } finally {
           await worker.dispose()
         }
@@ -174,6 +178,7 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleBench> {
     model: o.model,
     texts: o.texts.length,
     rows,
+    failed,
     notes: [
       ...notes,
       `${o.model}'s model with synthetic memories (seeded random keys and residuals, written in parts of at most 24 MiB; keys of fewer dimensions than the model's embedding through a seeded random projection): timing and exactness only, their predictions are meaningless.`,

@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<void> {
   await mkdir(out, { recursive: true })
   await writeFile(join(out, 'bench.json'), JSON.stringify(result, null, 2) + '\n')
   await writeFile(join(out, 'report.html'), renderHtml(result))
-  if (result.scale) await writeFile(join(out, 'scale.json'), JSON.stringify({ rows: result.scale.rows, model: result.scale.model, texts: result.scale.texts, notes: result.scale.notes }, null, 2) + '\n')
+  if (result.scale) await writeFile(join(out, 'scale.json'), JSON.stringify({ rows: result.scale.rows, failed: result.scale.failed ?? [], model: result.scale.model, texts: result.scale.texts, notes: result.scale.notes }, null, 2) + '\n')
   console.log(formatBench(result))
   console.log(`\nwrote ${join(out, 'bench.json')} and ${join(out, 'report.html')}`)
   // Missed targets are findings, not errors; a section that could not run is.

@@ -71,6 +71,11 @@ describe('scale targets and runs that check nothing', () => {
     expect(fail.filter((t) => !t.pass).map((t) => t.name)).toEqual(['scale 100000 x 384 shards=0 resmem/base p50', 'scale 100000 x 384 shards=2 top-k identical to the single scan (texts differing)'])
   })
 
+  it('fails a configuration that could not be measured', () => {
+    const t = evaluateTargets({ scale: { model: 'spam', texts: 40, rows: [row({ rows: 300_000, dim: 128, shards: 1, isolate_mib: null })], failed: [{ rows: 100_000, dim: 384, shards: 0, message: '503' }], notes: [] } })
+    expect(t.filter((x) => !x.pass).map((x) => x.name)).toEqual(['scale 100000 x 384 shards=0 measured (configurations that failed)'])
+  })
+
   it('fails a targeted section that evaluated nothing, and a run of no targets at all', () => {
     expect(uncheckedFailures({ sections: ['scale'], targets: [], failures: [] })).toEqual([{ section: 'scale', message: expect.stringContaining('no target was evaluated') }])
     expect(uncheckedFailures({ sections: ['memory'], targets: [], failures: [] })).toEqual([{ section: 'memory', message: expect.stringContaining('0/0') }])
