@@ -8,7 +8,6 @@
  * The most accurate candidate within the budget is served (ties: the cheaper); when none fits, the cheapest,
  * recorded as not met. Everything measured goes to manifest.json `cpuBudget`.
  */
-import * as ortWeb from 'onnxruntime-web/wasm'
 import { loadBundle, type Bundle } from '../../src/bundle/load.ts'
 import { ArtifactError } from '../../src/bundle/source.ts'
 import { ResMemClassifier } from '../../src/classifier.ts'
@@ -50,6 +49,8 @@ export const atMaxLength = (bundle: Bundle, maxLength: number): Bundle => ({ ...
 
 /** A classifier on the worker's code path (what the CPU is measured on). */
 export async function workerPathClassifier(bundle: Bundle): Promise<ResMemClassifier> {
+  // Imported here: a build without --cpu-budget-ms never loads onnxruntime-web.
+  const ortWeb = await import('onnxruntime-web/wasm')
   ortWeb.env.wasm.numThreads = 1
   ortWeb.env.wasm.proxy = false
   // The session options of workers/ort.ts.
