@@ -13,19 +13,18 @@
  */
 import * as ortWeb from 'onnxruntime-web/wasm'
 import { loadBundle, type Bundle } from '../../src/bundle/load.ts'
-import { ResMemClassifier } from '../../src/classifier.ts'
-import type { OrtRuntime } from '../../src/model/runner.ts'
+import type { CpuBudget } from '../../src/memory/manifest.ts'
 import { dirSource } from '../../src/node/source.ts'
-import { nodeIndexFactory } from '../../src/node/index.ts'
-import { ORT_BATCH } from '../../workers/ort-batch.ts'
+import { atMaxLength, chooseCpuBudget, cpuPerCall, servedAccuracy, workerPathClassifier } from '../build/cpu-budget.ts'
 import { QUANTIZED_MODEL_FILE } from '../build/precision.ts'
 import { prepareModel } from '../build/pipeline.ts'
 import { parseKeySpec } from '../export/index.ts'
 import { quantizeModel } from '../export/quantize.ts'
-import { summarize } from './stats.ts'
+import { searchedK } from './searched-k.ts'
 
 export interface CpuRow {
-  model: 'fp32' | 'int8'
+  /** `budget-<ms>`: the int8 bundle at the max length `resmem build --cpu-budget-ms <ms>` chooses. */
+  model: 'fp32' | 'int8' | `budget-${number}`
   text: '16' | '64' | '256' | '1MB'
   /** Tokens that reached the model. */
   tokens: number
@@ -39,9 +38,12 @@ export interface CpuRow {
 
 export interface CpuBench {
   method: string
+  /** Neighbours every call searched (searched-k.ts). */
+  k: number
   rows: CpuRow[]
   /** Bytes of each model file. */
   modelBytes: { fp32: number; int8: number }
+  budget?: CpuBudgetBench
 }
 
 const METHOD =
@@ -67,44 +69,65 @@ function textOf(words: readonly string[], tokens: number, count: (text: string) 
   throw new Error(`the test texts hold fewer than ${tokens} tokens`)
 }
 
-export async function benchCpu(o: { bundle: string; model: string; texts: readonly string[]; calls: number; onCall?: () => void }): Promise<CpuBench> {
+export interface CpuBudgetBench {
+  /** What `resmem build --cpu-budget-ms` would record for the int8 bundle (scripts/build/cpu-budget.ts). */
+  record: CpuBudget
+  /** Served accuracy on the test split (memory as the bundle serves it), budgeted vs the trained max length. */
+  test: { examples: number; budgeted: number; unbudgeted: number }
+}
+
+export interface CpuOptions {
+  bundle: string
+  model: string
+  texts: readonly string[]
+  calls: number
+  onCall?: () => void
+  /** Rows for a budget build (`"model": "budget-<ms>"`): fitted on val, scored on test. */
+  budget?: { ms: number; val: readonly Labelled[]; test: readonly Labelled[] }
+}
+
+type Labelled = { text: string; label: string }
+
+export async function benchCpu(o: CpuOptions): Promise<CpuBench> {
   ortWeb.env.wasm.numThreads = 1
   ortWeb.env.wasm.proxy = false
-  const ort = ortWeb as unknown as OrtRuntime
   const bundles = await bothModels(o.bundle, o.model)
+  // Every call searches the memory (the served k, else the tuned k): the CPU of a ResMem answer, not the base's.
+  const { k } = searchedK(bundles.int8.manifest)
   const rows: CpuRow[] = []
-  for (const model of ['fp32', 'int8'] as const) {
-    const classifier = await ResMemClassifier.create(bundles[model], { ort, createIndex: nodeIndexFactory('simd'), batchSize: ORT_BATCH })
+  let texts: Record<CpuRow['text'], string> | undefined
+  const measure = async (model: CpuRow['model'], bundle: Bundle) => {
+    const classifier = await workerPathClassifier(bundle)
     const count = (t: string) => classifier.tokenizer.ids(t).length
-    const words = o.texts.join(' ').split(/\s+/).filter(Boolean)
-    const big = (() => {
-      let s = ''
-      while (s.length < 1 << 20) s += o.texts.join('\n')
-      return s.slice(0, 1 << 20)
-    })()
-    const texts = { '16': textOf(words, 16, count), '64': textOf(words, 64, count), '256': textOf(words, 256, count), '1MB': big }
+    texts ??= textsOf(o.texts, count)
     for (const [name, text] of Object.entries(texts) as [CpuRow['text'], string][]) {
-      for (let i = 0; i < 3; i++) await classifier.classify([text])
-      const cpu: number[] = []
-      const wall: number[] = []
-      for (let i = 0; i < o.calls; i++) {
-        const c0 = process.cpuUsage()
-        const t0 = performance.now()
-        await classifier.classify([text])
-        const c = process.cpuUsage(c0)
-        wall.push(performance.now() - t0)
-        cpu.push((c.user + c.system) / 1000)
-        o.onCall?.()
-      }
-      const round = (x: number) => Math.round(x * 100) / 100
-      const c = summarize(cpu)
-      rows.push({ model, text: name, tokens: Math.min(count(text), classifier.tokenizer.maxLength), chars: text.length, cpu_ms_p50: round(c.p50), cpu_ms_p99: round(c.p99), wall_ms_p50: round(summarize(wall).p50), calls: o.calls })
+      const c = await cpuPerCall(classifier, text, k, o.calls, o.onCall)
+      rows.push({ model, text: name, tokens: Math.min(count(text), classifier.tokenizer.maxLength), chars: text.length, cpu_ms_p50: round(c.p50), cpu_ms_p99: round(c.p99), wall_ms_p50: round(c.wallP50), calls: o.calls })
     }
   }
-  return { method: METHOD, rows, modelBytes: { fp32: bundles.fp32.model.length, int8: bundles.int8.model.length } }
+  for (const model of ['fp32', 'int8'] as const) await measure(model, bundles[model])
+  let budget: CpuBudgetBench | undefined
+  if (o.budget) {
+    const record = await chooseCpuBudget(bundles.int8, { budgetMs: o.budget.ms, val: o.budget.val, calls: o.calls })
+    const budgeted = atMaxLength(bundles.int8, record.chosen.maxLength)
+    await measure(`budget-${o.budget.ms}`, budgeted)
+    const test = { examples: o.budget.test.length, budgeted: await servedAccuracy(await workerPathClassifier(budgeted), o.budget.test), unbudgeted: await servedAccuracy(await workerPathClassifier(bundles.int8), o.budget.test) }
+    budget = { record, test }
+  }
+  return { method: METHOD, k, rows, modelBytes: { fp32: bundles.fp32.model.length, int8: bundles.int8.model.length }, ...(budget ? { budget } : {}) }
 }
+
+/** Texts of 16, 64 and 256 tokens (test words joined) and a 1 MB text (test texts repeated). */
+function textsOf(source: readonly string[], count: (t: string) => number): Record<CpuRow['text'], string> {
+  const words = source.join(' ').split(/\s+/).filter(Boolean)
+  let big = ''
+  while (big.length < 1 << 20) big += source.join('\n')
+  return { '16': textOf(words, 16, count), '64': textOf(words, 64, count), '256': textOf(words, 256, count), '1MB': big.slice(0, 1 << 20) }
+}
+
+const round = (x: number) => Math.round(x * 100) / 100
 
 /** DIR/cpu.json as the issue specifies it: `{"rows": [{model, text, tokens, cpu_ms_p50, cpu_ms_p99}, ...]}` plus the method. */
 export function cpuJson(r: CpuBench): string {
-  return JSON.stringify({ method: r.method, modelBytes: r.modelBytes, rows: r.rows }, null, 2) + '\n'
+  return JSON.stringify({ method: r.method, k: r.k, modelBytes: r.modelBytes, rows: r.rows, ...(r.budget ? { budget: r.budget } : {}) }, null, 2) + '\n'
 }

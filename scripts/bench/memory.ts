@@ -5,13 +5,15 @@
  *  - write latency: POST /v1/memory with 1 example and with 32, p50/p99.
  * The learned rows are short synthetic notes (seeded), written through POST /v1/memory in batches of 32.
  */
-import { cp, mkdir, rm } from 'node:fs/promises'
+import { cp, mkdir, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { stageAssets } from '../../workers/scripts/build.ts'
 import { ROOT } from '../../workers/scripts/build.ts'
 import { progress } from '../cli/progress.ts'
 import { mulberry32 } from '../data/random.ts'
+import { parseManifest } from '../../src/memory/manifest.ts'
 import { interleavedLatency } from './http-latency.ts'
+import { expectSearch, resmemPath, searchedK } from './searched-k.ts'
 import { summarize } from './stats.ts'
 import { startDevWorker, type DevWorker } from './wrangler-dev.ts'
 
@@ -31,6 +33,8 @@ export interface MemoryBenchStage {
 
 export interface MemoryBench {
   model: string
+  /** The k the resmem variant searched (searched-k.ts). */
+  k: number
   texts: number
   rounds: number
   stages: MemoryBenchStage[]
@@ -118,6 +122,10 @@ export interface MemoryBenchOptions {
 export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBench> {
   const { worker, url } = await memoryWorker({ [o.model]: resolve(o.artifacts, o.model) }, o.work, o.model)
   try {
+    // The resmem rows search at the served (else tuned) k: a build with its memory off serves k 0.
+    const manifest = parseManifest(await readFile(join(resolve(o.artifacts, o.model), 'manifest.json')))
+    const { k } = searchedK(manifest)
+    await expectSearch(url, o.texts[0], k, manifest.memory.rows, AUTH)
     const vocabulary = vocabularyOf(o.texts)
     const stages: MemoryBenchStage[] = []
     const measure = async (editRows: number) => {
@@ -125,7 +133,7 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBench> {
       const bar = progress(`memory ${editRows} rows`, o.texts.length * 2 * o.rounds, 'requests')
       const r = await interleavedLatency(url, o.texts, [
         { name: 'base', path: '/v1/classify?k=0' },
-        { name: 'resmem', path: '/v1/classify' },
+        { name: 'resmem', path: resmemPath(k) },
       ], { rounds: o.rounds, headers: AUTH, onRequest: () => bar.increment(1) })
       bar.stop()
       const first = stages[0]?.resmem ?? r.variants.resmem
@@ -164,6 +172,7 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBench> {
     const s32 = summarize(batched)
     return {
       model: o.model,
+      k,
       texts: o.texts.length,
       rounds: o.rounds,
       stages,
@@ -180,7 +189,7 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBench> {
 export function formatMemoryBench(m: MemoryBench): string[] {
   const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-')
   const out = [
-    `Live edits (${m.model}): POST /v1/classify one text per request, ${m.texts} texts x ${m.rounds} rounds, base (?k=0) and resmem interleaved, with learned rows`,
+    `Live edits (${m.model}): POST /v1/classify one text per request, ${m.texts} texts x ${m.rounds} rounds, base (?k=0) and resmem (?k=${m.k}) interleaved, with learned rows`,
     `   (short synthetic notes, POST /v1/memory) over the built memory. ratio = resmem at this stage / resmem with no edits (same run);`,
     `   /base = resmem / base within the stage (interleaved: load drift between stages cancels), paired = median per-text resmem/base. ms.`,
     '   learned rows   base p50   base p99   resmem p50   resmem p99   ratio p50   ratio p99   /base p50   paired   errors',

@@ -28,14 +28,18 @@ export interface NodeCompareResult {
 
 export const NODE_VARIANTS = ['resmem k=0', 'resmem', 'transformers.js'] as const
 
-export async function compareNode(bundle: string, texts: readonly string[], threads: OrtThreads, rounds = 1, onCall?: () => void): Promise<NodeCompareResult> {
+/** `k`: what the `resmem` variant searches (searched-k.ts), never 0. */
+export async function compareNode(bundle: string, texts: readonly string[], threads: OrtThreads, k: number, rounds = 1, onCall?: () => void): Promise<NodeCompareResult> {
   const ours = await loadClassifier(bundle, { sessionOptions: sessionOptions(threads) })
   const theirs = await loadPipeline(bundle, threads)
   const calls: Record<(typeof NODE_VARIANTS)[number], (text: string) => Promise<unknown>> = {
     'resmem k=0': async (text) => (await ours.classify([text], { params: { k: 0 } }))[0],
-    resmem: async (text) => (await ours.classify([text]))[0],
+    resmem: async (text) => (await ours.classify([text], { params: { k } }))[0],
     'transformers.js': (text) => theirs(text),
   }
+  if (k < 1) throw new RangeError(`the resmem variant must search the memory, got k=${k}`)
+  const searched = (await ours.classify([texts[0]], { params: { k }, explain: true }))[0].neighbors?.length ?? 0
+  if (searched !== Math.min(k, ours.bundle.manifest.memory.rows) || searched === 0) throw new Error(`the resmem variant searched ${searched} neighbours, want k=${k}`)
   for (const text of texts.slice(0, 5)) for (const v of NODE_VARIANTS) await calls[v](text)
 
   const times = NODE_VARIANTS.map(() => [] as number[])

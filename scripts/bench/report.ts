@@ -1,4 +1,5 @@
 /** The printed table and the small HTML report (inline SVG, no script) of a BenchResult. */
+import { formatCost } from './cost.ts'
 import { formatLearningBench } from './learning.ts'
 import { formatScale } from './scale.ts'
 import { formatMemoryBench } from './memory.ts'
@@ -47,7 +48,7 @@ export function formatBench(r: BenchResult): string {
     out.push(table(['runtime', 'rows', 'simd GB/s', 'scalar GB/s', 'ref GB/s', 'simd x ref', 'simd ms/query', 'target'], rows))
   }
   if (r.latency) {
-    out.push('', `2. Worker (workerd via wrangler, 127.0.0.1), POST /v1/classify one text per request, sequential; base = ?k=0 (no memory search), resmem = default k; same texts, interleaved. ms.`)
+    out.push('', `2. Worker (workerd via wrangler, 127.0.0.1), POST /v1/classify one text per request, sequential; base = ?k=0 (no memory search), resmem = ?k=${r.latency.map((l) => `${l.k} (${l.kFrom})`).join(', ')}: the served k, else the tuned k; same texts, interleaved. ms.`)
     out.push(`   Target: resmem / base <= ${TARGETS.resmemOverBase} (p50 and p99). paired = median over texts of resmem/base for the same text; added ms = median of`)
     out.push(`   resmem - base for the same text; healthz = p50 of GET /healthz, the loopback HTTP + wrangler dev proxy share of every request;`)
     out.push(`   net p50 = ratio p50 with healthz subtracted from both (roughly what a worker without the dev proxy would see).`)
@@ -104,7 +105,7 @@ export function formatBench(r: BenchResult): string {
   }
   if (r.load) {
     const d = r.load[0]?.durationS
-    out.push('', `4. Throughput: autocannon, POST /v1/classify {"text"} (full ResMem where there is a memory), ~${f(d ?? NaN, 0)} s per run, targets interleaved per concurrency.`)
+    out.push('', `4. Throughput: autocannon, POST /v1/classify {"text"} (ResMem targets with ?k= the served, else the tuned k), ~${f(d ?? NaN, 0)} s per run, targets interleaved per concurrency.`)
     out.push(`   The worker: workerd via wrangler dev (one isolate, one wasm thread); node:http servers: one process each, onnxruntime-node with 1 thread. Latency ms (1 ms resolution).`)
     out.push(`   Target: 0 errors, 0 timeouts, 0 non-2xx.`)
     const rows = r.load.map((l) => [l.target, String(l.connections), f(l.requestsPerS, 1), String(l.p50), String(l.p99), String(l.requests), String(l.errors), String(l.timeouts), String(l.non2xx), l.errors + l.timeouts + l.non2xx === 0 ? 'pass' : 'FAIL'])
@@ -118,8 +119,15 @@ export function formatBench(r: BenchResult): string {
     out.push(`   Model bytes: fp32 ${r.cpu.modelBytes.fp32.toLocaleString('en')}, int8 ${r.cpu.modelBytes.int8.toLocaleString('en')}.`)
     out.push(table(['model', 'text', 'chars', 'tokens', 'cpu p50', 'cpu p99', 'wall p50'], r.cpu.rows.map((c) => [c.model, c.text, String(c.chars), String(c.tokens), f(c.cpu_ms_p50, 2), f(c.cpu_ms_p99, 2), f(c.wall_ms_p50, 2)]), 2))
   }
+  const b = r.cpu?.budget
+  if (b) {
+    out.push(`   Budget ${b.record.budgetMs} ms (${b.record.method}; k=${b.record.k}): serves ${b.record.chosen.precision} at ${b.record.chosen.maxLength} tokens, ${b.record.met ? 'met' : 'NOT met'}. Candidates (max length: CPU p50 ms, val accuracy of ${b.record.examples}):`)
+    out.push(`   ${b.record.candidates.map((c) => `${c.maxLength}: ${c.cpuMsP50} ms, ${(100 * c.valAccuracy).toFixed(2)}%`).join('; ')}`)
+    out.push(`   Test accuracy (${b.test.examples}, the served answer): budgeted ${(100 * b.test.budgeted).toFixed(2)}%, unbudgeted ${(100 * b.test.unbudgeted).toFixed(2)}%.`)
+  }
+  if (r.cost) out.push('', `9. ${formatCost(r.cost).join('\n')}`)
   const failed = r.targets.filter((t) => !t.pass)
-  out.push('', `Targets: ${r.targets.length - failed.length}/${r.targets.length} pass.`)
+  out.push('', r.targets.length ? `Targets: ${r.targets.length - failed.length}/${r.targets.length} pass.` : 'Targets: none evaluated: FAIL (a run that checks nothing does not pass).')
   for (const t of failed) out.push(`  FAIL ${t.name}: ${f(t.value, 3)} (want ${t.op} ${t.limit})`)
   for (const x of r.failures) out.push(`  SECTION FAILED ${x.section}: ${x.message}`)
   for (const note of r.notes) out.push(`  note: ${note}`)

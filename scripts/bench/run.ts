@@ -15,10 +15,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { progress } from '../cli/progress.ts'
-import { parseManifest } from '../../src/memory/manifest.ts'
+import { parseManifest, type Manifest } from '../../src/memory/manifest.ts'
 import { ROOT } from '../../workers/scripts/build.ts'
 import { interleavedLatency } from './http-latency.ts'
 import { benchCpu, cpuJson } from './cpu.ts'
+import { costTable } from './cost.ts'
+import { FREE_PLAN_CPU_MS } from '../build/cpu-budget.ts'
+import { readLabelledJsonl } from '../data/index.ts'
 import { benchKernelNode } from './kernel.ts'
 import { benchKernelWorkerd } from './kernel-workerd.ts'
 import { benchLearning } from './learning.ts'
@@ -26,9 +29,10 @@ import { benchMemory } from './memory.ts'
 import { loadTest, type LoadResult } from './load.ts'
 import { compareNode, NODE_VARIANTS } from './node-compare.ts'
 import { startNodeServer, type NodeServer } from './node-servers.ts'
-import { evaluateTargets, type BenchResult, type Section, type WorkerLatency } from './result.ts'
+import { evaluateTargets, uncheckedFailures, type BenchResult, type Section, type WorkerLatency } from './result.ts'
 import { median, rotation } from './stats.ts'
 import { benchScale, scalePlan } from './scale.ts'
+import { expectSearch, resmemPath, searchedK } from './searched-k.ts'
 import { prepareBenchAssets, type BenchAssets } from './synthetic-bundle.ts'
 import { loadTexts } from './texts.ts'
 import { startDevWorker, type DevWorker } from './wrangler-dev.ts'
@@ -73,7 +77,9 @@ async function workerLatency(url: URL, model: string, texts: string[], rounds: n
   const health = await fetch(new URL('/healthz', url))
   const info = (await health.json()) as { memoryRows?: number }
   if (!health.ok) throw new Error(`worker ${model}: /healthz ${health.status} ${JSON.stringify(info)}`)
-  const manifest = (await (await fetch(new URL('/v1/model', url))).json()) as { resmem: { k: number } }
+  const manifest = (await (await fetch(new URL('/v1/model', url))).json()) as Pick<Manifest, 'resmem' | 'tuning'>
+  const { k, from } = searchedK(manifest)
+  await expectSearch(url, texts[0], k, info.memoryRows ?? 0)
   // What loopback HTTP through wrangler's dev proxy costs without any model work: GET /healthz.
   const floor: number[] = []
   for (let i = 0; i < 50; i++) {
@@ -84,14 +90,14 @@ async function workerLatency(url: URL, model: string, texts: string[], rounds: n
   const bar = progress(`latency ${model}`, texts.length * 2 * rounds, 'requests')
   const r = await interleavedLatency(url, texts, [
     { name: 'base', path: '/v1/classify?k=0' },
-    { name: 'resmem', path: '/v1/classify' },
+    { name: 'resmem', path: resmemPath(k) },
   ], { rounds, onRequest: () => bar.increment(1) })
   bar.stop()
   if (r.errors) throw new Error(`worker ${model}: ${r.errors} failed requests, first: ${r.firstError}`)
   const { base, resmem } = r.variants
   const healthzP50 = median(floor)
   const ratio = { p50: resmem.p50 / base.p50, p99: resmem.p99 / base.p99, pairedMedian: r.paired.resmem.medianRatio, netP50: (resmem.p50 - healthzP50) / (base.p50 - healthzP50) }
-  return { model, memoryRows: info.memoryRows ?? NaN, k: manifest.resmem.k, healthzP50, ...r, ratio }
+  return { model, memoryRows: info.memoryRows ?? NaN, k, kFrom: from, healthzP50, ...r, ratio }
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
@@ -170,11 +176,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
           const unbatched = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), assets: assets!.assets, vars: { MODEL: o.model, MICRO_BATCH: 'off' }, skipBuildCommand: true })
           try {
             await fetch(new URL('/healthz', unbatched.url))
+            // ResMem targets search at the served (else tuned) k whatever the memory's on/off decision.
+            const { k } = searchedK(parseManifest(await readFile(join(bundle, 'manifest.json'))))
             const targets = [
-              { name: 'worker (workerd)', url },
-              { name: 'worker (workerd, MICRO_BATCH=off)', url: unbatched.url },
-              { name: 'node:http resmem', url: servers[0].url },
-              { name: 'node:http transformers.js', url: servers[1].url },
+              { name: 'worker (workerd)', url, path: resmemPath(k) },
+              { name: 'worker (workerd, MICRO_BATCH=off)', url: unbatched.url, path: resmemPath(k) },
+              { name: 'node:http resmem', url: servers[0].url, path: resmemPath(k) },
+              { name: 'node:http transformers.js', url: servers[1].url, path: '/v1/classify' },
             ]
             const bodies = texts.slice(0, p.latencyTexts)
             const rows: LoadResult[] = []
@@ -182,7 +190,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
             for (const c of p.connections) {
               for (const j of rotation(turn++, targets.length)) {
                 log(`load: ${targets[j].name}, ${c} connection(s), ${p.loadSeconds} s`)
-                rows.push(await loadTest(targets[j].name, targets[j].url, '/v1/classify', bodies, c, p.loadSeconds))
+                rows.push(await loadTest(targets[j].name, targets[j].url, targets[j].path, bodies, c, p.loadSeconds))
               }
             }
             result.load = rows.sort((a, b) => a.connections - b.connections || targets.findIndex((t) => t.name === a.target) - targets.findIndex((t) => t.name === b.target))
@@ -214,11 +222,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await attempt('node', async () => {
       const manifest = parseManifest(await readFile(join(bundle, 'manifest.json')))
       const n = p.nodeTexts
-      result.node = { bundle, k: manifest.resmem.k, runs: [] }
+      const { k } = searchedK(manifest)
+      result.node = { bundle, k, runs: [] }
       for (const threads of ['1', 'default'] as const) {
-        log(`Node in-process: our library vs transformers.js on ${bundle} (k=${manifest.resmem.k}), onnxruntime-node threads: ${threads}`)
+        log(`Node in-process: our library vs transformers.js on ${bundle} (k=${k}), onnxruntime-node threads: ${threads}`)
         const bar = progress(`node threads=${threads}`, n * p.rounds * NODE_VARIANTS.length, 'calls')
-        result.node.runs.push(await compareNode(bundle, texts.slice(0, n), threads, p.rounds, () => bar.increment(1)))
+        result.node.runs.push(await compareNode(bundle, texts.slice(0, n), threads, k, p.rounds, () => bar.increment(1)))
         bar.stop()
       }
     })
@@ -252,15 +261,23 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await attempt('cpu', async () => {
       const calls = o.quick ? 10 : 40
       log(`cpu: the worker's code path in Node (onnxruntime-web wasm), fp32 and int8, ${calls} calls per text`)
-      const bar = progress('cpu', calls * 8, 'calls')
-      result.cpu = await benchCpu({ bundle, model: join(ROOT, 'models', o.model), texts: loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), 200), calls, onCall: () => bar.increment(1) })
+      const bar = progress('cpu', calls * 12, 'calls')
+      // The budget build's rows: fitted on val (each candidate's CPU and val accuracy), scored on test.
+      const split = (name: string) => readLabelledJsonl(join(ROOT, 'data', o.model, `${name}.jsonl`))
+      const budget = { ms: FREE_PLAN_CPU_MS, val: await split('val'), test: await split('test') }
+      log(`cpu: a ${budget.ms} ms budget build fitted on ${budget.val.length} val texts, scored on ${budget.test.length} test texts`)
+      result.cpu = await benchCpu({ bundle, model: join(ROOT, 'models', o.model), texts: loadTexts(join(ROOT, 'data', o.model, 'test.jsonl'), 200), calls, onCall: () => bar.increment(1), budget })
       bar.stop()
+      result.cost = costTable(result.cpu.rows, parseManifest(await readFile(join(bundle, 'manifest.json'))).memory.rows)
+      const b = result.cpu.budget
+      if (b) result.notes.push(`cpu budget ${b.record.budgetMs} ms: serves ${b.record.chosen.precision} at ${b.record.chosen.maxLength} tokens (${b.record.met ? 'met' : 'NOT met'} on val's longest text); test accuracy ${(100 * b.test.budgeted).toFixed(2)}% budgeted vs ${(100 * b.test.unbudgeted).toFixed(2)}% at ${result.cpu.rows.find((r) => r.model === 'int8' && r.text === '256')?.tokens ?? '?'} tokens (${b.test.examples} texts, the served answer).`)
       await mkdir(o.out, { recursive: true })
       await writeFile(join(o.out, 'cpu.json'), cpuJson(result.cpu))
     })
   }
 
   result.targets = evaluateTargets(result)
+  result.failures.push(...uncheckedFailures(result))
   result.machine.loadAvgEnd = loadavg()
   result.seconds = (performance.now() - started) / 1000
   return result

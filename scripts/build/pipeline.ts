@@ -23,6 +23,7 @@ import { DEFAULT_GRID, baseAccuracy, tuneResMem, type Grid, type ScoredPoint } f
 import { baseCorrectness, decideMemory, type MemoryDecision } from './select.ts'
 import { chooseKey } from './key-choice.ts'
 import { fitCalibration } from './calibrate.ts'
+import { fitCpuBudget } from './cpu-budget.ts'
 
 export const VERSIONS: Record<string, string> = {
   'resmem-edge': ownPackage().version,
@@ -54,6 +55,8 @@ export interface BuildOptions {
   keyDim?: number
   /** Base model precision: 'auto' (default: int8 when val accuracy drops by at most 0.2 points), 'fp32', 'int8'. */
   quantizeModel?: PrecisionChoice
+  /** Serve the max length that keeps a classification's CPU p50 within this many ms (scripts/build/cpu-budget.ts). */
+  cpuBudgetMs?: number
 }
 
 /** A model made ResMem-ready and run once: what build and eval both start from. */
@@ -202,12 +205,14 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     precision,
     versions: VERSIONS,
   })
-  await writeBundleAtomically(o.out, {
+  const files: Record<string, Uint8Array> = {
     ...prepared.folder.files,
     [prepared.file]: prepared.model,
     ...written.files,
     ...(projectionBytes ? { [PROJECTION_FILE]: projectionBytes } : {}),
-    'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
-  })
-  return { manifest, grid, seconds: (performance.now() - started) / 1000 }
+  }
+  // --cpu-budget-ms: the served max length measured on the bundle as written (scripts/build/cpu-budget.ts).
+  const served = o.cpuBudgetMs === undefined ? manifest : await fitCpuBudget(files, manifest, o.cpuBudgetMs, val.examples)
+  await writeBundleAtomically(o.out, { ...files, 'manifest.json': JSON.stringify(served, null, 2) + '\n' })
+  return { manifest: served, grid, seconds: (performance.now() - started) / 1000 }
 }

@@ -21,6 +21,9 @@ Benchmarks, on this machine, and writes DIR/bench.json and DIR/report.html (defa
   scale    synthetic memories in parts (100,000 x 384 in one isolate; 300,000 and 1,000,000 x 128 over 1, 2, 4
            and 8 Durable Object shards; --quick: smaller): latency ratio, isolate memory, top-k identical to the
            single scan; also written to DIR/scale.json
+  cpu      CPU per classify call on the worker's code path (fp32, int8, and budget-10: the int8 bundle at the
+           max length \`resmem build --cpu-budget-ms 10\` chooses on val, with its test accuracy); cost per
+           million classifications from it and Cloudflare's published prices; also written to DIR/cpu.json
 
   --quick          about a minute: fewer batches, texts and seconds (a default run takes about 4 minutes)
   --only LIST      comma-separated sections (default: all): ${SECTIONS.join(',')}
@@ -53,7 +56,7 @@ export async function run(argv: string[]): Promise<void> {
   await mkdir(out, { recursive: true })
   await writeFile(join(out, 'bench.json'), JSON.stringify(result, null, 2) + '\n')
   await writeFile(join(out, 'report.html'), renderHtml(result))
-  if (result.scale) await writeFile(join(out, 'scale.json'), JSON.stringify({ rows: result.scale.rows, model: result.scale.model, texts: result.scale.texts, notes: result.scale.notes }, null, 2) + '\n')
+  if (result.scale) await writeFile(join(out, 'scale.json'), JSON.stringify({ rows: result.scale.rows, failed: result.scale.failed ?? [], model: result.scale.model, texts: result.scale.texts, notes: result.scale.notes }, null, 2) + '\n')
   console.log(formatBench(result))
   console.log(`\nwrote ${join(out, 'bench.json')} and ${join(out, 'report.html')}`)
   // Missed targets are findings, not errors; a section that could not run is.

@@ -1,3 +1,4 @@
+import { parseCpuBudget } from '../build/cpu-budget.ts'
 import { parseArgs } from 'node:util'
 import { MAX_PART_BYTES } from '../../src/memory/parts.ts'
 import { CliError } from '../cli/errors.ts'
@@ -36,6 +37,11 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
                                   and the word embeddings (onnxruntime dynamic quantization's graph) into
                                   onnx/model_quantized.onnx and builds the memory from that model; auto takes
                                   int8 when its val accuracy is at most 0.2 points below fp32's
+  --cpu-budget-ms N|free          serve the max length (256, 192, ..., 32 tokens, at most the trained one) that
+                                  keeps the CPU p50 of the longest val text within N ms, measured here on the
+                                  worker's code path (free: 10, the Workers Free plan's limit); the most
+                                  accurate on val within N is served, every candidate's cost and val accuracy
+                                  go to manifest.json cpuBudget (default: no budget, the trained max length)
   --batch-size N                  texts per model run (default 32)
   --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
 
@@ -46,6 +52,15 @@ function key(value: string | undefined): KeySpec | 'auto' {
   } catch (err) {
     if (err instanceof InvalidKeySpecError) throw new CliError(`--key: ${err.message}`)
     throw err
+  }
+}
+
+function cpuBudget(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  try {
+    return parseCpuBudget(value)
+  } catch (err) {
+    throw new CliError((err as Error).message)
   }
 }
 
@@ -75,6 +90,10 @@ export function printBuild(result: BuildResult): void {
     const compared = p.valAccuracy ? ` (val accuracy of the model alone: fp32 ${p.valAccuracy.fp32.toFixed(4)}, int8 ${p.valAccuracy.int8.toFixed(4)}; int8 when at most ${((p.maxDrop ?? 0) * 100).toFixed(1)} points lower)` : ''
     console.log(`base model: ${p.model} (${m.model.file}, ${m.model.bytes} bytes), --quantize-model ${p.choice}${compared}`)
   }
+  const cb = m.cpuBudget
+  if (cb) {
+    console.log(`cpu budget ${cb.budgetMs} ms (${cb.met ? 'met' : 'NOT met: the cheapest served'}): serving ${cb.chosen.precision} at ${cb.chosen.maxLength} tokens; candidates (CPU p50 ms, val accuracy): ${cb.candidates.map((c) => `${c.maxLength}: ${c.cpuMsP50} ${c.valAccuracy.toFixed(4)}`).join(', ')}`)
+  }
   const d = m.memory.decision
   if (d) console.log(`memory ${d.on ? 'ON' : 'OFF'}: ${d.reason}${d.inSample ? ` [in-sample best point: +${d.inSample.gains} -${d.inSample.losses}, p = ${d.inSample.pValue.toPrecision(3)}]` : ''}`)
   if (m.calibration) console.log(`score temperature (val NLL): memory ${m.calibration.memory}, base ${m.calibration.base}`)
@@ -102,6 +121,7 @@ export async function run(argv: string[]): Promise<void> {
       'max-part-bytes': { type: 'string' },
       'key-dim': { type: 'string' },
       'quantize-model': { type: 'string' },
+      'cpu-budget-ms': { type: 'string' },
       memory: { type: 'string' },
       'hub-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -133,6 +153,7 @@ export async function run(argv: string[]): Promise<void> {
     maxPartBytes: partBytes(values['max-part-bytes']),
     keyDim: values['key-dim'] === undefined ? undefined : Number(values['key-dim']),
     quantizeModel: precision as PrecisionChoice,
+    cpuBudgetMs: cpuBudget(values['cpu-budget-ms']),
     memory,
   })
   printBuild(result)

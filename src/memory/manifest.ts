@@ -97,6 +97,33 @@ export const Calibration = z.object({
 })
 export type Calibration = z.infer<typeof Calibration>
 
+/** One serving setting `resmem build --cpu-budget-ms` measured (scripts/build/cpu-budget.ts). */
+export const ServingCandidate = z.object({
+  precision: ModelPrecision,
+  maxLength: z.number().int().min(2),
+  /** Tokens of the timed text that reached the model. */
+  tokens: z.number().int().nonnegative(),
+  cpuMsP50: z.number().nonnegative(),
+  cpuMsP99: z.number().nonnegative(),
+  valAccuracy: z.number().min(0).max(1),
+})
+export type ServingCandidate = z.infer<typeof ServingCandidate>
+
+/** The CPU budget a build was fitted to: every candidate's measured cost and val accuracy, and the one served. */
+export const CpuBudget = z.object({
+  budgetMs: z.number().positive(),
+  method: z.string(),
+  /** Neighbours searched while timing (the served k, else the tuned k). */
+  k: z.number().int().nonnegative(),
+  split: z.string(),
+  examples: z.number().int().nonnegative(),
+  candidates: z.array(ServingCandidate).min(1),
+  chosen: ServingCandidate.pick({ precision: true, maxLength: true }),
+  /** False when no candidate fitted: the cheapest is served. */
+  met: z.boolean(),
+})
+export type CpuBudget = z.infer<typeof CpuBudget>
+
 export const Manifest = z.object({
   format: z.literal(MANIFEST_FORMAT),
   version: z.literal(MANIFEST_VERSION),
@@ -164,6 +191,8 @@ export const Manifest = z.object({
   data: z.object({ train: z.object({ file: z.string(), sha256: sha256Hex, rows: z.number().int() }) }),
   edits: FoldedEdits.optional(),
   precision: PrecisionRecord.optional(),
+  /** `resmem build --cpu-budget-ms`: model.maxLength was chosen by it (absent: the trained max length). */
+  cpuBudget: CpuBudget.optional(),
   versions: z.record(z.string(), z.string()),
 })
 export type Manifest = z.infer<typeof Manifest>

@@ -34,6 +34,8 @@ interface Message {
 
 export interface Inspector {
   memory(): Promise<IsolateMemory>
+  /** Any DevTools protocol method (Profiler.start, ...): its result. */
+  call<T = Record<string, unknown>>(method: string, params?: object): Promise<T>
   /** Disconnects (wrangler then disables the debugger in the runtime). */
   close(): Promise<void>
 }
@@ -76,6 +78,7 @@ export async function connectInspector(inspectorUrl: URL): Promise<Inspector> {
   if (context === undefined) throw new Error('inspector: the worker reported no execution context')
 
   return {
+    call,
     async memory() {
       const group = 'resmem-load'
       const proto = await call<{ result: { objectId: string } }>('Runtime.evaluate', { contextId: context, expression: 'WebAssembly.Memory.prototype', objectGroup: group })

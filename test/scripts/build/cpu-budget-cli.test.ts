@@ -1,0 +1,53 @@
+// `resmem build --cpu-budget-ms`: the flag end to end on small slices of the real spam splits.
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseManifest } from '../../../src/memory/manifest.ts'
+import { formatJsonl, readLabelledJsonl } from '../../../scripts/data/index.ts'
+
+const run = promisify(execFile)
+
+async function resmem(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/resmem.ts', ...args], { maxBuffer: 1 << 24 })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+describe('resmem build --cpu-budget-ms', () => {
+  let dir: string
+  let train: string
+  let val: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'resmem-budget-'))
+    train = join(dir, 'train.jsonl')
+    val = join(dir, 'val.jsonl')
+    await writeFile(train, formatJsonl((await readLabelledJsonl('data/spam/train.jsonl')).slice(0, 120)))
+    await writeFile(val, formatJsonl((await readLabelledJsonl('data/spam/val.jsonl')).slice(0, 40)))
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+
+  it('free: serves the max length chosen within 10 ms and records every candidate in manifest.json', async () => {
+    const r = await resmem('build', '--model', 'models/spam', '--train', train, '--val', val, '--out', join(dir, 'b'), '--k', '1,4', '--sigma', '0.1', '--temperature', '1', '--key', 'penultimate', '--quantize-model', 'int8', '--cpu-budget-ms', 'free')
+    expect(r.code, r.stderr).toBe(0)
+    const m = parseManifest(await readFile(join(dir, 'b', 'manifest.json')))
+    expect(m.cpuBudget).toMatchObject({ budgetMs: 10, split: 'val', examples: 40 })
+    expect(m.cpuBudget!.candidates.map((c) => c.maxLength)).toEqual([256, 192, 160, 128, 96, 64, 48, 32])
+    expect(m.model.maxLength).toBe(m.cpuBudget!.chosen.maxLength)
+    const chosen = m.cpuBudget!.candidates.find((c) => c.maxLength === m.model.maxLength)!
+    if (m.cpuBudget!.met) expect(chosen.cpuMsP50).toBeLessThanOrEqual(10)
+    expect(r.stdout).toMatch(new RegExp(`cpu budget 10 ms .*serving int8 at ${m.model.maxLength} tokens`))
+  }, 300_000)
+
+  it('refuses a budget that is not a positive number of ms or "free"', async () => {
+    const r = await resmem('build', '--model', 'models/spam', '--train', train, '--val', val, '--out', join(dir, 'x'), '--cpu-budget-ms', 'lots')
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/--cpu-budget-ms: want a number of milliseconds > 0 or "free", got "lots"/)
+  })
+})
