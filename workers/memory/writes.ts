@@ -1,0 +1,54 @@
+/** Writes: learn and forget, committed to the log, then in this isolate's copy before the answer (read-your-writes). */
+import { formatRowId, parseRowId, type MemoryRowId } from '../../src/memory/edits.ts'
+import type { Example } from '../../src/types.ts'
+import type { NewEdit, Refusal } from '../objects/edit-log.ts'
+import type { Background } from './background.ts'
+import { MemoryUnavailableError, MemoryWriteError, unavailable } from './errors.ts'
+import type { MemorySync } from './sync.ts'
+
+export interface Written {
+  ids: string[]
+  version: number
+  truncated: boolean[]
+}
+
+/** Learns examples: embedded here with the served model, written to the log, in this isolate's copy at once. */
+export async function learn(memory: MemorySync, examples: readonly Example[], token: string, maxEdits: number, background: Background): Promise<Written> {
+  await memory.open()
+  const rows = await memory.classifier.encode(examples)
+  const edits: NewEdit[] = rows.map((r, i) => ({ text: examples[i].text, label: examples[i].label, truncated: r.truncated, key: r.key, residual: r.residual, residualScale: r.residualScale }))
+  const result = await write(() => memory.log().add(edits, { maxEdits, token }))
+  await memory.atLeast(result.version, background)
+  return { ids: result.ids.map((id) => formatRowId({ kind: 'edit', id })), version: result.version, truncated: rows.map((r) => r.truncated) }
+}
+
+/** Forgets an added example or hides a built row; MemoryWriteError('not_found') for an id the memory does not hold. */
+export async function forget(memory: MemorySync, value: string, token: string, background: Background): Promise<{ version: number }> {
+  await memory.open()
+  const id = parseRowId(value)
+  const notFound = () => new MemoryWriteError('not_found', `${JSON.stringify(value)} is not a row of this memory (an id from POST /v1/memory, or base:{row} of a built row not yet forgotten)`)
+  if (!id) throw notFound()
+  if (id.kind === 'base' && (id.row >= memory.classifier.fold.baseRows || !holdsBase(memory, id))) throw notFound()
+  const result = await write(() => memory.log().forget(formatRowId(id), { token }))
+  await memory.atLeast(result.version, background)
+  return { version: result.version }
+}
+
+/** A built row this copy still serves (a stale copy may still show a row another isolate hid: the log decides). */
+function holdsBase(memory: MemorySync, id: MemoryRowId): boolean {
+  return memory.classifier.fold.rowOf(id) !== undefined
+}
+
+async function write<T extends { ok: true }>(call: () => Promise<T | Refusal>): Promise<T> {
+  let result: T | Refusal
+  try {
+    result = await call()
+  } catch (err) {
+    throw unavailable(err)
+  }
+  if (!result.ok) {
+    if (result.code === 'importing') throw new MemoryUnavailableError(result.message, 5)
+    throw new MemoryWriteError(result.code, result.message)
+  }
+  return result
+}
