@@ -55,7 +55,7 @@ export async function loadServedModel(source: FileSource, env: Bindings, setting
   const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, releaseModelBytes: true, builtSegments, microBatch: settings.microBatch })
   const knn = shards > 0 ? `${KNN_KERNEL} in ${shards} Durable Object shards` : KNN_KERNEL
   const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn, loadMs: Date.now() - started }
-  const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs }) : undefined
+  const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs, maxStaleMs: settings.memoryMaxStaleMs, logTimeoutMs: settings.memoryLogTimeoutMs }) : undefined
   return {
     manifest: bundle.manifest,
     runtime,

@@ -25,15 +25,19 @@ export interface MemoryPageBody {
   version: number
   state: string
   live: number
+  hidden: number
   maxEdits: number
   entries: { version: number; op: string; id?: string; target?: string; text?: string; label?: string; token: string; model: string; note?: string }[]
   next: number | null
 }
 
-/** A fresh isolate of the real worker, with API_TOKEN set and `vars` over wrangler.toml's. */
+/**
+ * A fresh isolate of the real worker, with API_TOKEN set and `vars` over wrangler.toml's. The per-token write
+ * limit is off here (these tests write fast with one token); memory-operations.test.ts tests it.
+ */
 export function isolate(vars: Partial<Bindings> = {}, options: AppOptions = {}): Isolate {
   const app = createApp(options)
-  const bindings = { ...env, API_TOKEN: TOKEN, ...vars }
+  const bindings = { ...env, API_TOKEN: TOKEN, MEMORY_WRITES_PER_MINUTE: '0', ...vars }
   const request = async (path: string, init?: RequestInit) => app.request(path, init, bindings)
   const ok = async <T>(res: Response, status: number): Promise<T> => {
     const body = await res.text()

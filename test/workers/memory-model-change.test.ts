@@ -119,4 +119,65 @@ describe('a new model continues the edit log of the one before', () => {
     expect(page.entries.filter((e) => e.op === 'forget' && e.target !== undefined).map((e) => e.target)).toEqual([learned.ids[2]])
     expect((await latest.classify(NOTES[0])).neighbors![0]).toMatchObject({ source: 'edit', id: learned.ids[0] })
   })
+
+  it('a rollback and a roll-forward keep every acknowledged write; built rows hidden before stay hidden during the import', async () => {
+    const files = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
+    const next = await variant(files, 1.5)
+    const served = (f: BundleFiles) => isolate({ MEMORY_SYNC_MS: '0' }, { loader: (e, s) => loadServedModel(sourceOf(f), e, s) })
+    // Classifications drive an import; a log serves once it is "ready".
+    const ready = async (iso: ReturnType<typeof isolate>) => {
+      for (let i = 0; i < 300; i++) {
+        await iso.request('/v1/classify', { method: 'POST', headers: AUTH, body: JSON.stringify({ text: NOTES[0] }) })
+        if ((await iso.list(0, 1)).state === 'ready') return
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      throw new Error('the import did not end')
+    }
+    const has = async (iso: ReturnType<typeof isolate>, text: string, id: string) => {
+      expect((await iso.list()).entries.filter((e) => e.op === 'add' && e.text === text).map((e) => e.id)).toEqual([id])
+      expect((await iso.classify(text)).neighbors![0]).toMatchObject({ source: 'edit', id })
+    }
+
+    const old = isolate({ MEMORY_SYNC_MS: '0' })
+    await ready(old)
+    const a = { text: `before the change ${crypto.randomUUID()}`, label: 'ham' }
+    const [idA] = (await old.learn([a])).ids
+    const probe = `${NOTES[1]} ${crypto.randomUUID()}`
+    const hidden = (await old.classify(probe)).neighbors!.find((n) => n.source === 'built')!.row!
+    expect((await old.forget(`base:${hidden}`)).status).toBe(200)
+
+    // The new model's log imports one entry a step: meanwhile its copy hides what the old log hid (no re-embedding).
+    const manifest = JSON.parse(new TextDecoder().decode(next.get('manifest.json'))) as Manifest
+    const classifier = await ResMemClassifier.create(await loadBundle(sourceOf(next)), { ort: workerdOrt, createIndex: simdIndex })
+    const sync = new MemorySync(classifier, manifest, env.EDIT_LOG!, { bundle: MODEL, syncMs: 0, importBatch: 1, importBudgetMs: 0 })
+    const [before] = await classifier.classify([probe], { explain: true, params: { k: 8 } })
+    expect(before.neighbors!.map((n) => n.row)).toContain(hidden)
+    const work: Promise<unknown>[] = []
+    await sync.current((p) => void work.push(p))
+    expect(sync.state).toBe('importing')
+    const [during] = await classifier.classify([probe], { explain: true, params: { k: 8 } })
+    expect(during.neighbors!.map((n) => n.row)).not.toContain(hidden)
+    await Promise.all(work)
+
+    const forward = served(next)
+    await ready(forward)
+    await has(forward, a.text, idA)
+    const b = { text: `after the change ${crypto.randomUUID()}`, label: 'spam' }
+    const [idB] = (await forward.learn([b])).ids
+
+    // Rollback: the old bundle served again takes writes (not sealed) and holds what the new one acknowledged.
+    const back = served(files)
+    await ready(back)
+    await has(back, b.text, idB)
+    await has(back, a.text, idA)
+    expect((await back.classify(probe)).neighbors!.map((n) => n.row)).not.toContain(hidden)
+    const c = { text: `after the rollback ${crypto.randomUUID()}`, label: 'ham' }
+    const [idC] = (await back.learn([c])).ids
+
+    // Roll forward again: nothing acknowledged on either side is lost.
+    const again = served(next)
+    await ready(again)
+    for (const [text, id] of [[a.text, idA], [b.text, idB], [c.text, idC]]) await has(again, text, id)
+    expect((await again.classify(probe)).neighbors!.map((n) => n.row)).not.toContain(hidden)
+  })
 })

@@ -12,11 +12,15 @@ export class MemoryUnavailableError extends Error {
   }
 }
 
-/** The log refused a write: `code` says why (full -> 409, importing -> 503, sealed -> 409, not_found -> 404). */
+/**
+ * The log refused a write: `code` says why (full -> 409, importing -> 503, sealed -> 409, not_found -> 404,
+ * rate_limited -> 429 with Retry-After, idempotency_mismatch -> 422).
+ */
 export class MemoryWriteError extends Error {
   constructor(
     readonly code: Refusal['code'],
     message: string,
+    readonly retryAfter?: number,
   ) {
     super(message)
     this.name = 'MemoryWriteError'

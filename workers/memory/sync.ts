@@ -20,11 +20,16 @@ import { MemoryUnavailableError, unavailable } from './errors.ts'
 import { exportLog, listLog, type LogPage } from './export.ts'
 import { importRun, importStep } from './import.ts'
 import { forget, learn, type Written } from './writes.ts'
+import type { Writer } from './writer.ts'
 
 export type EditLogNamespace = DurableObjectNamespace<EditLog>
 
-/** How long a caller waits on another request's pull before it pulls itself. */
-const STALLED_MS = 5000
+/** How fresh the served copy is: `staleMs` over 0 when the log could not be reached and an older copy serves. */
+export interface Freshness {
+  staleMs: number
+  /** Why the copy could not be brought up to date. */
+  reason?: string
+}
 
 export interface MemorySyncOptions {
   /** The bundle name served (MODEL): logs that served it succeed one another. */
@@ -37,6 +42,10 @@ export interface MemorySyncOptions {
   importBatch?: number
   /** Milliseconds one import run may take before it leaves the rest to the next request. */
   importBudgetMs?: number
+  /** How old a copy may serve while the log cannot be reached (MEMORY_MAX_STALE_MS); default 60000. */
+  maxStaleMs?: number
+  /** Longest wait on the log, joined pulls included (MEMORY_LOG_TIMEOUT_MS); default 5000. */
+  logTimeoutMs?: number
   now?: () => number
 }
 
@@ -55,7 +64,13 @@ export class MemorySync {
   private lastPull = -Infinity
   private pulling: { done: Promise<void>; started: number } | undefined
   private opening: Promise<LogStatus> | undefined
-  private importing: Promise<void> | undefined
+  private importing: { done: Promise<void>; started: number } | undefined
+  /** The last version this isolate wrote: its copy may not serve stale below it (read-your-writes). */
+  private owed = 0
+  /** While importing: built rows the previous log hid are hidden here too, read after this version of `source`. */
+  private hiddenFrom: { source: string; after: number } | undefined
+  private readonly maxStaleMs: number
+  private readonly logTimeoutMs: number
   /** The log's state at the last pull. */
   state: LogStatus['state'] | undefined
 
@@ -82,6 +97,17 @@ export class MemorySync {
     this.importBatch = options.importBatch ?? 16
     this.importBudgetMs = options.importBudgetMs ?? 20_000
     this.now = options.now ?? Date.now
+    this.maxStaleMs = options.maxStaleMs ?? 60_000
+    this.logTimeoutMs = options.logTimeoutMs ?? 5000
+  }
+
+  /** `work`, or a MemoryUnavailableError once the log has kept us waiting past MEMORY_LOG_TIMEOUT_MS. */
+  private deadline<T>(work: Promise<T>, what: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new MemoryUnavailableError(`the edit log did not answer ${what} within MEMORY_LOG_TIMEOUT_MS (${this.logTimeoutMs} ms)`)), this.logTimeoutMs)
+    })
+    return Promise.race([work, late]).finally(() => clearTimeout(timer))
   }
 
   /** The log object named `name` (this memory's log by default). */
@@ -103,25 +129,51 @@ export class MemorySync {
     return this.opening
   }
 
-  /** Brings the copy up to date when it is older than MEMORY_SYNC_MS (before a classification). */
-  async current(background: Background): Promise<void> {
-    await this.open()
-    const due = this.now() - this.options.syncMs
-    // A pull joined while running may have started before `due`: then one more (one started now ends the loop).
-    while (this.lastPull < due) await this.pull(background)
+  /**
+   * Brings the copy up to date when it is older than MEMORY_SYNC_MS (before a classification). When the log
+   * cannot be reached, the copy serves if it is at most MEMORY_MAX_STALE_MS old and holds this isolate's own
+   * writes (Freshness says how stale); past that, MemoryUnavailableError (503).
+   */
+  async current(background: Background): Promise<Freshness> {
+    try {
+      await this.deadline(this.open(), 'opening the log')
+      const due = this.now() - this.options.syncMs
+      // A pull joined while running may have started before `due`: then one more (one started now ends the loop).
+      while (this.lastPull < due) await this.deadline(this.pull(background), 'a pull')
+      return { staleMs: 0 }
+    } catch (err) {
+      const e = unavailable(err)
+      const age = this.now() - this.lastPull
+      if (!(e instanceof MemoryUnavailableError) || this.owed > this.version || !(age <= this.maxStaleMs)) throw e
+      return { staleMs: Math.max(1, Math.round(age)), reason: e.message }
+    }
   }
 
   /** Brings the copy up to at least `version` (after this isolate's own write). */
   async atLeast(version: number, background: Background): Promise<void> {
-    while (this.version < version && this.state !== 'importing') await this.pull(background)
+    while (this.version < version && this.state !== 'importing') await this.deadline(this.pull(background), 'a pull')
+  }
+
+  /**
+   * After this isolate's own committed write: the copy catches up now, or (the log unreachable) at the next
+   * classification, which answers 503 rather than serve a copy without the write.
+   */
+  async settle(version: number, background: Background): Promise<void> {
+    this.owed = Math.max(this.owed, version)
+    try {
+      await this.atLeast(version, background)
+    } catch (err) {
+      this.lastPull = -Infinity
+      console.error(`resmem: a committed write (version ${version}) is not in this isolate's copy yet: ${(err as Error).message}`)
+    }
   }
 
   /**
    * One pull at a time per isolate; callers arriving meanwhile wait for it. A pull started by a request that
-   * went away may never settle (its I/O is cancelled with it): after STALLED_MS a caller starts its own.
+   * went away may never settle (its I/O is cancelled with it): after MEMORY_LOG_TIMEOUT_MS a caller starts its own.
    */
   private pull(background: Background): Promise<void> {
-    if (this.pulling && this.now() - this.pulling.started < STALLED_MS) return this.pulling.done
+    if (this.pulling && this.now() - this.pulling.started < this.logTimeoutMs) return this.pulling.done
     const done: Promise<void> = this.pullOnce(background).finally(() => {
       if (this.pulling?.done === done) this.pulling = undefined
     })
@@ -144,6 +196,7 @@ export class MemorySync {
       this.state = status.state
       if (status.state === 'importing') {
         this.startImport(background)
+        await this.hidePredecessorsForgets(status)
         break
       }
       if (fold.log !== undefined && fold.log !== status.epoch) {
@@ -153,6 +206,7 @@ export class MemorySync {
         // A log created anew (its storage was deleted): start the copy over.
         this.classifier.resetEdits()
         this.version = fold.version
+        this.owed = 0
         this.epoch = status.epoch
         continue
       }
@@ -166,6 +220,33 @@ export class MemorySync {
       if (!more) break
     }
     this.lastPull = Math.max(this.lastPull, started)
+  }
+
+  /**
+   * While this log imports, its predecessors' hidden built rows stay hidden: forgets need no re-embedding, so
+   * they serve at once (read from the ready log at the end of the chain, which holds every entry of it).
+   */
+  private async hidePredecessorsForgets(status: LogStatus): Promise<void> {
+    let name = status.predecessor
+    let source = name === undefined ? undefined : await this.log(name).getStatus()
+    while (source?.state === 'importing' && source.predecessor) {
+      name = source.predecessor
+      source = await this.log(name).getStatus()
+    }
+    if (!name || !source || source.model.train !== this.model.train) return
+    if (this.hiddenFrom?.source !== name) this.hiddenFrom = { source: name, after: 0 }
+    for (;;) {
+      const { entries, more } = await this.log(name).read(this.hiddenFrom.after, this.pageSize)
+      const ops: EditOp[] = []
+      for (const e of entries) {
+        const target = e.op === 'forget' && e.target?.startsWith('base:') ? parseRowId(e.target) : undefined
+        if (target) ops.push({ version: e.version, op: 'forget', target })
+      }
+      // Hiding is idempotent: the same forgets replayed once the import ends change nothing.
+      if (ops.length) this.classifier.applyEdits(ops, 0)
+      if (entries.length) this.hiddenFrom.after = entries[entries.length - 1].version
+      if (!more) break
+    }
   }
 
   /** Log entries as the classifier replays them (rows with this model's class ids). */
@@ -187,12 +268,12 @@ export class MemorySync {
     return ops
   }
 
-  learn(examples: readonly Example[], token: string, maxEdits: number, background: Background): Promise<Written> {
-    return learn(this, examples, token, maxEdits, background)
+  learn(examples: readonly Example[], writer: Writer, background: Background): Promise<Written> {
+    return learn(this, examples, writer, background)
   }
 
-  forget(value: string, token: string, background: Background): Promise<{ version: number }> {
-    return forget(this, value, token, background)
+  forget(value: string, writer: Writer, background: Background): Promise<{ version: number; replayed?: boolean }> {
+    return forget(this, value, writer, background)
   }
 
   list(after: number, limit: number): Promise<LogPage> {
@@ -203,15 +284,20 @@ export class MemorySync {
     return exportLog(this)
   }
 
-  /** Starts (once per isolate) re-embedding the predecessor's entries; the work continues past the response. */
+  /**
+   * Starts (once at a time per isolate) re-embedding the predecessor's entries; the work continues past the
+   * response. A run cut off with its request may never settle: past its budget another starts (the cursor's
+   * compare-and-set keeps two runs from writing one batch twice).
+   */
   private startImport(background: Background): void {
-    if (this.importing) return
-    this.importing = importRun(this, this.importBudgetMs)
+    if (this.importing && this.now() - this.importing.started < this.importBudgetMs + this.logTimeoutMs) return
+    const done: Promise<void> = importRun(this, this.importBudgetMs)
       .catch((err: unknown) => console.error(`resmem: re-embedding the previous model's edits stopped (the next request resumes it): ${(err as Error).message}`))
       .finally(() => {
-        this.importing = undefined
+        if (this.importing?.done === done) this.importing = undefined
       })
-    background(this.importing)
+    this.importing = { done, started: this.now() }
+    background(done)
   }
 
   importRun(): Promise<void> {

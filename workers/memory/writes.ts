@@ -5,33 +5,41 @@ import type { NewEdit, Refusal } from '../objects/edit-log.ts'
 import type { Background } from './background.ts'
 import { MemoryUnavailableError, MemoryWriteError, unavailable } from './errors.ts'
 import type { MemorySync } from './sync.ts'
+import { writeOptions, type Writer } from './writer.ts'
 
 export interface Written {
   ids: string[]
   version: number
   truncated: boolean[]
+  /** The first answer to this Idempotency-Key, given again: nothing was written this time. */
+  replayed?: boolean
 }
 
 /** Learns examples: embedded here with the served model, written to the log, in this isolate's copy at once. */
-export async function learn(memory: MemorySync, examples: readonly Example[], token: string, maxEdits: number, background: Background): Promise<Written> {
+export async function learn(memory: MemorySync, examples: readonly Example[], writer: Writer, background: Background): Promise<Written> {
   await memory.open()
+  const options = await writeOptions(writer, JSON.stringify(['learn', examples.map((e) => [e.text, e.label])]))
   const rows = await memory.classifier.encode(examples)
   const edits: NewEdit[] = rows.map((r, i) => ({ text: examples[i].text, label: examples[i].label, truncated: r.truncated, key: r.key, residual: r.residual, residualScale: r.residualScale }))
-  const result = await write(() => memory.log().add(edits, { maxEdits, token }))
-  await memory.atLeast(result.version, background)
-  return { ids: result.ids.map((id) => formatRowId({ kind: 'edit', id })), version: result.version, truncated: rows.map((r) => r.truncated) }
+  const result = await write(() => memory.log().add(edits, options))
+  // Committed: from here the answer is a success, even when this isolate's copy cannot catch up now.
+  await memory.settle(result.version, background)
+  const written: Written = { ids: result.ids.map((id) => formatRowId({ kind: 'edit', id })), version: result.version, truncated: rows.map((r) => r.truncated) }
+  return result.replayed ? { ...written, replayed: true } : written
 }
 
 /** Forgets an added example or hides a built row; MemoryWriteError('not_found') for an id the memory does not hold. */
-export async function forget(memory: MemorySync, value: string, token: string, background: Background): Promise<{ version: number }> {
+export async function forget(memory: MemorySync, value: string, writer: Writer, background: Background): Promise<{ version: number; replayed?: boolean }> {
   await memory.open()
   const id = parseRowId(value)
   const notFound = () => new MemoryWriteError('not_found', `${JSON.stringify(value)} is not a row of this memory (an id from POST /v1/memory, or base:{row} of a built row not yet forgotten)`)
   if (!id) throw notFound()
-  if (id.kind === 'base' && (id.row >= memory.classifier.fold.baseRows || !holdsBase(memory, id))) throw notFound()
-  const result = await write(() => memory.log().forget(formatRowId(id), { token }))
-  await memory.atLeast(result.version, background)
-  return { version: result.version }
+  // A replayed forget names a row already hidden: only rows outside the memory are refused here, the log decides the rest.
+  if (id.kind === 'base' && (id.row >= memory.classifier.fold.baseRows || (writer.idempotencyKey === undefined && !holdsBase(memory, id)))) throw notFound()
+  const options = await writeOptions(writer, JSON.stringify(['forget', formatRowId(id)]))
+  const result = await write(() => memory.log().forget(formatRowId(id), options))
+  await memory.settle(result.version, background)
+  return result.replayed ? { version: result.version, replayed: true } : { version: result.version }
 }
 
 /** A built row this copy still serves (a stale copy may still show a row another isolate hid: the log decides). */
@@ -48,7 +56,7 @@ async function write<T extends { ok: true }>(call: () => Promise<T | Refusal>): 
   }
   if (!result.ok) {
     if (result.code === 'importing') throw new MemoryUnavailableError(result.message, 5)
-    throw new MemoryWriteError(result.code, result.message)
+    throw new MemoryWriteError(result.code, result.message, result.retryAfter)
   }
   return result
 }

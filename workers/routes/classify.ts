@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../app-env.ts'
 import { invalidRequest } from '../errors.ts'
-import { background } from '../memory-sync.ts'
+import { background } from '../memory/index.ts'
 import { jsonBody } from '../middleware/json-body.ts'
 import { Classification, ClassifyQuery, ClassifyRequest, ClassifyResults, errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
 
@@ -42,9 +42,10 @@ export function classifyRoutes() {
     const { maxBatch } = c.var.settings
     if (texts.length > maxBatch) throw invalidRequest([{ path: 'texts', message: `at most ${maxBatch} texts per request, got ${texts.length}` }])
     const model = await c.var.model()
-    // Edits written elsewhere since this isolate's copy: at most MEMORY_SYNC_MS old (memory-sync.ts).
-    await model.memory?.current(background(c))
+    // Edits written elsewhere since this isolate's copy: at most MEMORY_SYNC_MS old (workers/memory/sync.ts),
+    // or up to MEMORY_MAX_STALE_MS while the log cannot be reached. Without API_TOKEN nothing can be written: no log.
+    const fresh = c.var.settings.apiTokens ? await model.memory?.current(background(c)) : undefined
     const results = await model.classify(texts, { explain: explain === '1' || explain === 'true', params: k === undefined ? undefined : { k: Number(k) } })
-    return c.json(body.texts ? { results } : results[0], 200)
+    return c.json(body.texts ? { results } : results[0], 200, fresh?.staleMs ? { 'memory-stale-ms': String(fresh.staleMs) } : {})
   })
 }

@@ -7,7 +7,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import { ApiError, invalidRequest } from '../errors.ts'
-import { background, tokenFingerprint, type MemorySync } from '../memory-sync.ts'
+import { background, writerOf, type MemorySync, type Writer } from '../memory/index.ts'
 import { jsonBody } from '../middleware/json-body.ts'
 import { parseRowId } from '../../src/memory/edits.ts'
 import {
@@ -114,27 +114,36 @@ async function memoryOf(c: Context<AppEnv>): Promise<MemorySync> {
   return model.memory
 }
 
-/** The fingerprint of the bearer token this request carries (the middleware checked it). */
-async function writer(c: Context<AppEnv>): Promise<string> {
+/** Who writes (the bearer token the middleware checked), under the deployment's limits, with the Idempotency-Key. */
+async function writer(c: Context<AppEnv>): Promise<Writer> {
   const token = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
-  return tokenFingerprint(token)
+  return writerOf(c.var.settings, token, c.req.header('idempotency-key'))
+}
+
+/** A replayed answer says so (Stripe's `Idempotent-Replayed`), without the field in the body. */
+function replayHeaders<T extends { replayed?: boolean }>(result: T): { body: Omit<T, 'replayed'>; headers: Record<string, string> } {
+  const { replayed, ...body } = result
+  return { body, headers: replayed ? { 'idempotent-replayed': 'true' } : {} }
 }
 
 export function memoryRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(learnRoute, async (c) => {
       const { examples } = c.req.valid('json')
-      const { maxBatch, maxMemoryEdits } = c.var.settings
+      const { maxBatch } = c.var.settings
       if (examples.length > maxBatch) throw invalidRequest([{ path: 'examples', message: `at most ${maxBatch} examples per request, got ${examples.length}` }])
+      const who = await writer(c)
       const memory = await memoryOf(c)
-      const written = await memory.learn(examples, await writer(c), maxMemoryEdits, background(c))
-      return c.json(written, 201)
+      const { body, headers } = replayHeaders(await memory.learn(examples, who, background(c)))
+      return c.json(body, 201, headers)
     })
     .openapi(forgetRoute, async (c) => {
       const { id } = c.req.valid('param')
       if (!parseRowId(id)) throw invalidRequest([{ path: 'id', message: `"${id}" is neither an example id ("17") nor a built row ("base:12")` }])
+      const who = await writer(c)
       const memory = await memoryOf(c)
-      return c.json(await memory.forget(id, await writer(c), background(c)), 200)
+      const { body, headers } = replayHeaders(await memory.forget(id, who, background(c)))
+      return c.json(body, 200, headers)
     })
     .openapi(listRoute, async (c) => {
       const query = c.req.valid('query')
@@ -148,6 +157,7 @@ export function memoryRoutes() {
           version: status.version,
           state: status.state,
           live: status.live,
+          hidden: status.hidden ?? 0,
           maxEdits: c.var.settings.maxMemoryEdits,
           entries: entries.map(({ key: _k, residual: _r, residualScale: _s, ...e }) => (e.op === 'add' ? { ...e, id: String(e.version) } : e)),
           next: more ? last : null,
