@@ -2,12 +2,13 @@
 import type { LatencyResult } from './http-latency.ts'
 import type { KernelRow } from './kernel-core.ts'
 import type { LearningBench } from './learning.ts'
+import type { PoisoningBench } from './poisoning.ts'
 import type { LoadResult } from './load.ts'
 import type { MemoryBench } from './memory.ts'
 import type { NodeCompareResult } from './node-compare.ts'
 import type { ScaleBench } from './scale.ts'
 
-export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale', 'cpu'] as const
+export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale', 'cpu', 'poisoning'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export const TARGETS = {
@@ -68,6 +69,8 @@ export interface BenchResult {
   scale?: ScaleBench
   /** CPU per call, fp32 vs int8 base model, worker code path in Node (scripts/bench/cpu.ts); also DIR/cpu.json. */
   cpu?: CpuBench
+  /** What one wrong edit changes in other answers (scripts/bench/poisoning.ts). */
+  poisoning?: PoisoningBench
   targets: TargetCheck[]
   /** Sections that failed, with the reason: their numbers are missing above. */
   failures: { section: Section; message: string }[]

@@ -4,7 +4,7 @@
 import { abortAllDurableObjects } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 // First: the app imports @hono/zod-openapi, which must extend zod before src/ creates its schemas.
-import { AUTH, NOTES, isolate } from './memory-helpers.ts'
+import { AUTH, NOTES, TOKEN, isolate } from './memory-helpers.ts'
 import type { EditLog } from '../../workers/objects/edit-log.ts'
 import { env } from './helpers.ts'
 
@@ -74,6 +74,21 @@ describe('Idempotency-Key: a retried write answers the first answer and writes n
     expect(again.headers.get('idempotent-replayed')).toBe('true')
     expect(await again.json()).toEqual(await first.json())
     expect((await one.list()).entries.filter((e) => e.op === 'forget' && e.target === ids[0])).toHaveLength(1)
+  })
+})
+
+describe('token fingerprints', () => {
+  it('are salted by the log: not the SHA-256 prefix a token holder could check a guessed token against', async () => {
+    const one = isolate({ MEMORY_SYNC_MS: '0' })
+    await one.learn([{ text: `fingerprinted ${crypto.randomUUID()}`, label: 'ham' }])
+    const { entries } = await one.list()
+    const mine = entries[entries.length - 1].token
+    const sha = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(TOKEN))).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('')
+    expect(mine).toMatch(/^[0-9a-f]{16}$/)
+    expect(mine).not.toBe(sha)
+    // Stable per token within the log (what an operator needs to tell writers apart).
+    await one.learn([{ text: `fingerprinted again ${crypto.randomUUID()}`, label: 'ham' }])
+    expect((await one.list()).entries.at(-1)!.token).toBe(mine)
   })
 })
 

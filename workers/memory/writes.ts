@@ -17,8 +17,8 @@ export interface Written {
 
 /** Learns examples: embedded here with the served model, written to the log, in this isolate's copy at once. */
 export async function learn(memory: MemorySync, examples: readonly Example[], writer: Writer, background: Background): Promise<Written> {
-  await memory.open()
-  const options = await writeOptions(writer, JSON.stringify(['learn', examples.map((e) => [e.text, e.label])]))
+  const { salt } = await memory.open()
+  const options = await writeOptions(writer, salt!, JSON.stringify(['learn', examples.map((e) => [e.text, e.label])]))
   const rows = await memory.classifier.encode(examples)
   const edits: NewEdit[] = rows.map((r, i) => ({ text: examples[i].text, label: examples[i].label, truncated: r.truncated, key: r.key, residual: r.residual, residualScale: r.residualScale }))
   const result = await write(() => memory.log().add(edits, options))
@@ -30,13 +30,13 @@ export async function learn(memory: MemorySync, examples: readonly Example[], wr
 
 /** Forgets an added example or hides a built row; MemoryWriteError('not_found') for an id the memory does not hold. */
 export async function forget(memory: MemorySync, value: string, writer: Writer, background: Background): Promise<{ version: number; replayed?: boolean }> {
-  await memory.open()
+  const { salt } = await memory.open()
   const id = parseRowId(value)
   const notFound = () => new MemoryWriteError('not_found', `${JSON.stringify(value)} is not a row of this memory (an id from POST /v1/memory, or base:{row} of a built row not yet forgotten)`)
   if (!id) throw notFound()
   // A replayed forget names a row already hidden: only rows outside the memory are refused here, the log decides the rest.
   if (id.kind === 'base' && (id.row >= memory.classifier.fold.baseRows || (writer.idempotencyKey === undefined && !holdsBase(memory, id)))) throw notFound()
-  const options = await writeOptions(writer, JSON.stringify(['forget', formatRowId(id)]))
+  const options = await writeOptions(writer, salt!, JSON.stringify(['forget', formatRowId(id)]))
   const result = await write(() => memory.log().forget(formatRowId(id), options))
   await memory.settle(result.version, background)
   return result.replayed ? { version: result.version, replayed: true } : { version: result.version }

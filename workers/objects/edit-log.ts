@@ -59,6 +59,8 @@ export interface LogStatus {
   successor?: string
   /** Import progress: the predecessor's last version carried over. */
   cursor: number
+  /** Random secret that salts token fingerprints (workers/memory/fingerprint.ts); never sent to clients. */
+  salt?: string
 }
 
 /** One log entry. Rows (key, residual) only where asked for; text only where asked for. */
@@ -155,6 +157,8 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency (at)`,
 ]
 
+const randomSalt = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+
 const bytes = (value: SqlStorageValue | undefined): Int8Array | undefined => (value instanceof ArrayBuffer ? new Int8Array(value) : undefined)
 
 export class EditLog extends DurableObject<unknown> {
@@ -209,13 +213,15 @@ export class EditLog extends DurableObject<unknown> {
    */
   open(model: LogModel, predecessor?: string): LogStatus | Refusal {
     if (!this.status) {
-      const status: LogStatus = { epoch: crypto.randomUUID(), version: 0, state: predecessor ? 'importing' : 'ready', live: 0, hidden: 0, model, cursor: 0, ...(predecessor ? { predecessor } : {}) }
+      const status: LogStatus = { epoch: crypto.randomUUID(), version: 0, state: predecessor ? 'importing' : 'ready', live: 0, hidden: 0, salt: randomSalt(), model, cursor: 0, ...(predecessor ? { predecessor } : {}) }
       this.ctx.storage.transactionSync(() => this.save(status))
       this.status = status
     }
     if (this.status.model.model !== model.model || this.status.model.base !== model.base) {
       return this.refuse('wrong_model', `this log holds rows of model ${this.status.model.model.slice(0, 12)}… / memory ${this.status.model.base.slice(0, 12)}…, not of ${model.model.slice(0, 12)}… / ${model.base.slice(0, 12)}…`)
     }
+    // Logs created before fingerprints were salted get their salt on first open.
+    if (this.status.salt === undefined) this.write((next) => void (next.salt = randomSalt()))
     // Served again after a newer log sealed it (a rollback): carry back what that log acknowledged since.
     if (this.status.successor !== undefined && predecessor !== undefined && predecessor !== this.name()) {
       this.write((next) => {

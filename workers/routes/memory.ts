@@ -115,7 +115,7 @@ async function memoryOf(c: Context<AppEnv>): Promise<MemorySync> {
 }
 
 /** Who writes (the bearer token the middleware checked), under the deployment's limits, with the Idempotency-Key. */
-async function writer(c: Context<AppEnv>): Promise<Writer> {
+function writer(c: Context<AppEnv>): Writer {
   const token = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
   return writerOf(c.var.settings, token, c.req.header('idempotency-key'))
 }
@@ -132,7 +132,7 @@ export function memoryRoutes() {
       const { examples } = c.req.valid('json')
       const { maxBatch } = c.var.settings
       if (examples.length > maxBatch) throw invalidRequest([{ path: 'examples', message: `at most ${maxBatch} examples per request, got ${examples.length}` }])
-      const who = await writer(c)
+      const who = writer(c)
       const memory = await memoryOf(c)
       const { body, headers } = replayHeaders(await memory.learn(examples, who, background(c)))
       return c.json(body, 201, headers)
@@ -140,7 +140,7 @@ export function memoryRoutes() {
     .openapi(forgetRoute, async (c) => {
       const { id } = c.req.valid('param')
       if (!parseRowId(id)) throw invalidRequest([{ path: 'id', message: `"${id}" is neither an example id ("17") nor a built row ("base:12")` }])
-      const who = await writer(c)
+      const who = writer(c)
       const memory = await memoryOf(c)
       const { body, headers } = replayHeaders(await memory.forget(id, who, background(c)))
       return c.json(body, 200, headers)
