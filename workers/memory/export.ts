@@ -14,9 +14,9 @@ export interface LogPage {
 
 /** A page of the log: entries after `after`, with text, without the encoded rows. */
 export async function listLog(memory: MemorySync, after: number, limit: number): Promise<LogPage> {
-  await memory.open()
+  await memory.deadline(memory.open(), 'opening the log')
   try {
-    return await memory.log().read(after, limit, { text: true })
+    return await memory.deadline(memory.log().read(after, limit, { text: true }), 'a read')
   } catch (err) {
     throw unavailable(err)
   }

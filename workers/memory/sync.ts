@@ -102,7 +102,7 @@ export class MemorySync {
   }
 
   /** `work`, or a MemoryUnavailableError once the log has kept us waiting past MEMORY_LOG_TIMEOUT_MS. */
-  private deadline<T>(work: Promise<T>, what: string): Promise<T> {
+  deadline<T>(work: Promise<T>, what: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new MemoryUnavailableError(`the edit log did not answer ${what} within MEMORY_LOG_TIMEOUT_MS (${this.logTimeoutMs} ms)`)), this.logTimeoutMs)
