@@ -5,7 +5,7 @@
 import { abortAllDurableObjects } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 // First: the app imports @hono/zod-openapi, which must extend zod before src/ creates its schemas.
-import { AUTH, NOTES, isolate } from './memory-helpers.ts'
+import { AUTH, NOTES, faulty, isolate, type Fault } from './memory-helpers.ts'
 import { loadBundle } from '../../src/bundle/load.ts'
 import { ResMemClassifier } from '../../src/classifier.ts'
 import { readMemory, type ResidualMemory } from '../../src/memory/format.ts'
@@ -35,6 +35,16 @@ async function variant(files: BundleFiles, factor: number, train?: string): Prom
 const log = (files: BundleFiles) => {
   const m = JSON.parse(new TextDecoder().decode(files.get('manifest.json'))) as Manifest
   return env.EDIT_LOG!.get(env.EDIT_LOG!.idFromName(logName(m.model.sha256, m.memory.sha256)))
+}
+
+/** Classifications drive an import; a log serves once it is "ready". */
+async function ready(iso: ReturnType<typeof isolate>): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    await iso.request('/v1/classify', { method: 'POST', headers: AUTH, body: JSON.stringify({ text: NOTES[0] }) })
+    if ((await iso.list(0, 1)).state === 'ready') return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('the import did not end')
 }
 
 describe('a new model continues the edit log of the one before', () => {
@@ -124,15 +134,6 @@ describe('a new model continues the edit log of the one before', () => {
     const files = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
     const next = await variant(files, 1.5)
     const served = (f: BundleFiles) => isolate({ MEMORY_SYNC_MS: '0' }, { loader: (e, s) => loadServedModel(sourceOf(f), e, s) })
-    // Classifications drive an import; a log serves once it is "ready".
-    const ready = async (iso: ReturnType<typeof isolate>) => {
-      for (let i = 0; i < 300; i++) {
-        await iso.request('/v1/classify', { method: 'POST', headers: AUTH, body: JSON.stringify({ text: NOTES[0] }) })
-        if ((await iso.list(0, 1)).state === 'ready') return
-        await new Promise((r) => setTimeout(r, 50))
-      }
-      throw new Error('the import did not end')
-    }
     const has = async (iso: ReturnType<typeof isolate>, text: string, id: string) => {
       expect((await iso.list()).entries.filter((e) => e.op === 'add' && e.text === text).map((e) => e.id)).toEqual([id])
       expect((await iso.classify(text)).neighbors![0]).toMatchObject({ source: 'edit', id })
@@ -179,5 +180,28 @@ describe('a new model continues the edit log of the one before', () => {
     await ready(again)
     for (const [text, id] of [[a.text, idA], [b.text, idB], [c.text, idC]]) await has(again, text, id)
     expect((await again.classify(probe)).neighbors!.map((n) => n.row)).not.toContain(hidden)
+  })
+
+  it('an import cut off half-way (its batch write never answers) is started again by a later request in the same isolate', async () => {
+    const files = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
+    const old = isolate({ MEMORY_SYNC_MS: '0' })
+    await ready(old)
+    await old.learn([{ text: `before a cut-off import ${crypto.randomUUID()}`, label: 'ham' }])
+    const next = await variant(files, 0.9)
+    const manifest = JSON.parse(new TextDecoder().decode(next.get('manifest.json'))) as Manifest
+    const classifier = await ResMemClassifier.create(await loadBundle(sourceOf(next)), { ort: workerdOrt, createIndex: simdIndex })
+    const fault: Fault = { mode: 'import-hangs' }
+    const sync = new MemorySync(classifier, manifest, faulty(fault), { bundle: MODEL, syncMs: 0, importBatch: 4, importBudgetMs: 100, logTimeoutMs: 300 })
+    await sync.current(() => undefined)
+    expect(sync.state).toBe('importing')
+    // The run hangs on its first batch; once the log answers again, a later request starts a new run.
+    await new Promise((r) => setTimeout(r, 500))
+    fault.mode = 'ok'
+    for (let i = 0; i < 200 && sync.state !== 'ready'; i++) {
+      await sync.current(() => undefined)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(sync.state).toBe('ready')
+    expect((await log(next).getStatus())!.state).toBe('ready')
   })
 })

@@ -4,35 +4,7 @@
 import { abortAllDurableObjects } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 // First: the app imports @hono/zod-openapi, which must extend zod before src/ creates its schemas.
-import { AUTH, NOTES, TOKEN, isolate } from './memory-helpers.ts'
-import type { EditLog } from '../../workers/objects/edit-log.ts'
-import { env } from './helpers.ts'
-
-type Fault = { mode: 'ok' | 'down' | 'hang' | 'reads-down' }
-
-/** The real EDIT_LOG namespace, its stubs failing as `fault` says: down (every call throws), hang (never answers), reads-down (writes go through, reads throw). */
-function faulty(fault: Fault): DurableObjectNamespace<EditLog> {
-  const ns = env.EDIT_LOG!
-  const reads = new Set(['read', 'getStatus', 'open', 'succeed'])
-  return {
-    idFromName: (name: string) => ns.idFromName(name),
-    get: (id: DurableObjectId) => {
-      const stub = ns.get(id) as unknown as Record<string, (...a: unknown[]) => unknown>
-      // Only the RPC methods the worker calls: a stub is no plain object to proxy.
-      const methods = ['open', 'succeed', 'read', 'getStatus', 'add', 'forget', 'seal', 'importBatch', 'finishImport']
-      return Object.fromEntries(
-        methods.map((name) => [
-          name,
-          (...args: unknown[]) => {
-            if (fault.mode === 'down' || (fault.mode === 'reads-down' && reads.has(name))) return Promise.reject(new Error('injected fault: the edit log is down'))
-            if (fault.mode === 'hang') return new Promise(() => undefined)
-            return stub[name](...args)
-          },
-        ]),
-      )
-    },
-  } as unknown as DurableObjectNamespace<EditLog>
-}
+import { AUTH, NOTES, TOKEN, faulty, isolate, type Fault } from './memory-helpers.ts'
 
 const post = (examples: { text: string; label: string }[], headers: Record<string, string> = {}) => ({ method: 'POST', headers: { ...AUTH, ...headers }, body: JSON.stringify({ examples }) })
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error
