@@ -14,7 +14,7 @@ import { bundleSource } from './bundle-source.ts'
 import { ConfigError, type Bindings, type Settings } from './env.ts'
 import { KNN_KERNEL, simdIndex, simdKeyIndex } from './knn.ts'
 import { shardSegments } from './memory-shards.ts'
-import { MemorySync } from './memory-sync.ts'
+import { MemorySync } from './memory/index.ts'
 import { ORT_VERSION, workerdOrt } from './ort.ts'
 import { ORT_BATCH } from './ort-batch.ts'
 
