@@ -68,6 +68,8 @@ export class ResMemClassifier {
   /** Row ids of memory.bin (edits a build folded in keep their ids; manifest.json `edits`). */
   readonly fold: FoldMap
   private readonly search: MemorySearch
+  /** The last id learn() or applyEdits() used. */
+  private lastIssued = 0
   /**
    * When the build turned the memory off (manifest memory.decision): the tuned point, served once rows have been
    * learned since the build, so that what a caller teaches answers in the context of the built rows.
@@ -199,9 +201,11 @@ export class ResMemClassifier {
     const rows = await this.encode(examples)
     const overlay = this.requireEdits()
     const ids = overlay.rowIds()
-    let next = Math.max(ids.length ? ids[ids.length - 1] : 0, this.fold.version, this.fold.lastId) + 1
+    // Past every id ever issued here, not only the live ones: a forgotten id is never reused (a stale id would forget another example).
+    let next = Math.max(ids.length ? ids[ids.length - 1] : 0, this.fold.version, this.fold.lastId, this.lastIssued) + 1
     const added = rows.map(({ truncated: _, ...r }) => ({ ...r, id: next++ }))
     overlay.add(added)
+    this.lastIssued = next - 1
     return added.map((r) => formatRowId({ kind: 'edit', id: r.id }))
   }
 
@@ -235,7 +239,9 @@ export class ResMemClassifier {
    * the build already folded in are skipped. Returns the last version applied.
    */
   applyEdits(ops: readonly EditOp[], after = 0): number {
-    return replayEdits({ overlay: this.requireEdits(), forgotten: this.memory.forgotten, fold: this.fold }, ops, after)
+    const last = replayEdits({ overlay: this.requireEdits(), forgotten: this.memory.forgotten, fold: this.fold }, ops, after)
+    this.lastIssued = Math.max(this.lastIssued, last)
+    return last
   }
 
   /** Drops every learned row and unhides every built row: the memory as built. */

@@ -49,7 +49,7 @@ export function createApp(options: AppOptions = {}) {
   // The bundle's files under /v1/model/files/ are files for the demo page (CORS *): memory.bin is derived from
   // the training data, so with API_TOKEN set they need the token too, unless PUBLIC_MODEL_FILES is "true".
   app.use('/v1/*', exceptModelFiles(apiCors({ origins: (c) => c.var.settings.corsOrigins })))
-  app.use('/v1/*', exceptModelFiles(bearerToken({ tokens: (c) => c.var.settings.apiTokens }), (c) => c.env.PUBLIC_MODEL_FILES === 'true'))
+  app.use('/v1/*', exceptModelFiles(bearerToken({ tokens: (c) => c.var.settings.apiTokens }), (c) => c.var.settings.publicModelFiles === true))
 
   app.route('/', classifyRoutes())
   app.route('/', memoryRoutes())

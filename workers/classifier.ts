@@ -14,7 +14,7 @@ import { bundleSource } from './bundle-source.ts'
 import { ConfigError, type Bindings, type Settings } from './env.ts'
 import { KNN_KERNEL, simdIndex, simdKeyIndex } from './knn.ts'
 import { shardSegments } from './memory-shards.ts'
-import { MemorySync } from './memory-sync.ts'
+import { MemorySync } from './memory/index.ts'
 import { ORT_VERSION, workerdOrt } from './ort.ts'
 import { ORT_BATCH } from './ort-batch.ts'
 
@@ -55,7 +55,7 @@ export async function loadServedModel(source: FileSource, env: Bindings, setting
   const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, releaseModelBytes: true, builtSegments, microBatch: settings.microBatch })
   const knn = shards > 0 ? `${KNN_KERNEL} in ${shards} Durable Object shards` : KNN_KERNEL
   const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn, loadMs: Date.now() - started }
-  const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs }) : undefined
+  const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs, maxStaleMs: settings.memoryMaxStaleMs, logTimeoutMs: settings.memoryLogTimeoutMs }) : undefined
   return {
     manifest: bundle.manifest,
     runtime,

@@ -39,8 +39,14 @@ export interface Bindings {
   EDIT_LOG?: DurableObjectNamespace<import('./objects/edit-log.ts').EditLog>
   /** An isolate pulls new edits when its copy is older than this many ms. Default 1000. */
   MEMORY_SYNC_MS?: string
-  /** Most learned examples a memory holds (adds not forgotten). Default 100000. */
+  /** Most learned examples plus hidden built rows a memory holds. Default 100000. */
   MAX_MEMORY_EDITS?: string
+  /** Writes (POST or DELETE /v1/memory) per minute per token, a burst of that many at most; "0": no limit. Default 60. */
+  MEMORY_WRITES_PER_MINUTE?: string
+  /** How old (ms) a copy of the edits may be served when the edit log cannot be reached; past it classify answers 503. Default 60000. */
+  MEMORY_MAX_STALE_MS?: string
+  /** Longest wait (ms) on the edit log before a request treats it as unreachable. Default 5000. */
+  MEMORY_LOG_TIMEOUT_MS?: string
   /** The memory's row-range shards (workers/objects/memory-shard.ts), used when MEMORY_SHARDS is over 0. */
   MEMORY_SHARD?: DurableObjectNamespace<import('./objects/memory-shard.ts').MemoryShard>
   /** Durable Object shards the memory is split into by row range; 0 (default): the memory lives in each isolate. */
@@ -64,6 +70,9 @@ export interface Settings {
   corsOrigins?: readonly string[] | '*'
   memorySyncMs: number
   maxMemoryEdits: number
+  memoryWritesPerMinute: number
+  memoryMaxStaleMs: number
+  memoryLogTimeoutMs: number
   memoryShards: number
   memoryShardTimeoutMs: number
   /** Texts of concurrent requests share onnxruntime runs (MICRO_BATCH). */
@@ -72,11 +81,13 @@ export interface Settings {
   bundleSource: BundleSourceKind
   /** Labels flagged by the moderation route (MODERATION_LABELS); undefined: not configured. */
   moderationLabels?: readonly string[]
+  /** PUBLIC_MODEL_FILES: true, false, or undefined when unset (the token decides). */
+  publicModelFiles?: boolean
 }
 
 export type BundleSourceKind = 'assets' | 'r2'
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, bundleSource: 'assets' }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryWritesPerMinute: 60, memoryMaxStaleMs: 60_000, memoryLogTimeoutMs: 5000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, bundleSource: 'assets' }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -94,6 +105,13 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   if (value === undefined || value === '') return fallback
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${value}"`)
+  return n
+}
+
+function nonNegativeInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be an integer >= 0, got "${value}"`)
   return n
 }
 
@@ -118,11 +136,15 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     memorySyncMs: nonNegative('MEMORY_SYNC_MS', env.MEMORY_SYNC_MS, DEFAULTS.memorySyncMs),
     maxMemoryEdits: positiveInt('MAX_MEMORY_EDITS', env.MAX_MEMORY_EDITS, DEFAULTS.maxMemoryEdits),
+    memoryWritesPerMinute: nonNegativeInt('MEMORY_WRITES_PER_MINUTE', env.MEMORY_WRITES_PER_MINUTE, DEFAULTS.memoryWritesPerMinute),
+    memoryMaxStaleMs: nonNegative('MEMORY_MAX_STALE_MS', env.MEMORY_MAX_STALE_MS, DEFAULTS.memoryMaxStaleMs),
+    memoryLogTimeoutMs: positiveInt('MEMORY_LOG_TIMEOUT_MS', env.MEMORY_LOG_TIMEOUT_MS, DEFAULTS.memoryLogTimeoutMs),
     memoryShards: shardCount(env.MEMORY_SHARDS),
     memoryShardTimeoutMs: positiveInt('MEMORY_SHARD_TIMEOUT_MS', env.MEMORY_SHARD_TIMEOUT_MS, DEFAULTS.memoryShardTimeoutMs),
     microBatch: onOff('MICRO_BATCH', env.MICRO_BATCH, DEFAULTS.microBatch),
     bundleSource: bundleSourceKind(env.BUNDLE_SOURCE),
     moderationLabels: env.MODERATION_LABELS?.trim() ? list(env.MODERATION_LABELS) : undefined,
+    publicModelFiles: trueFalse('PUBLIC_MODEL_FILES', env.PUBLIC_MODEL_FILES),
   }
 }
 
@@ -140,6 +162,13 @@ function shardCount(value: string | undefined): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > MAX_MEMORY_SHARDS) throw new ConfigError(`MEMORY_SHARDS must be an integer in 0..${MAX_MEMORY_SHARDS} (0: no shards), got "${value}"`)
   return n
+}
+
+/** "true" or "false" exactly: "False", "no" or "0" would otherwise act as unset, and an unusable var fails closed. */
+function trueFalse(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined
+  if (value === 'true' || value === 'false') return value === 'true'
+  throw new ConfigError(`${name} must be "true" or "false" (or unset), got "${value}"`)
 }
 
 function onOff(name: string, value: string | undefined, fallback: boolean): boolean {

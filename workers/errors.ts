@@ -11,7 +11,7 @@ import { MemoryEditError } from '../src/memory/edits.ts'
 import { SegmentUnavailableError } from '../src/memory/segments/index.ts'
 import { ModelUnavailableError } from './classifier.ts'
 import { ConfigError } from './env.ts'
-import { MemoryUnavailableError, MemoryWriteError } from './memory-sync.ts'
+import { IdempotencyKeyError, MemoryUnavailableError, MemoryWriteError } from './memory/index.ts'
 
 /** One bad field: its path in the request (`texts.2`, `explain`) and what is wrong with it. */
 export interface Issue {
@@ -102,8 +102,12 @@ export function errorReply(err: unknown): ErrorReply {
     return reply(503, 'memory_unavailable', err.message, undefined, { 'retry-after': String(err.retryAfter) })
   }
   if (err instanceof MemoryWriteError) {
-    const status = err.code === 'not_found' ? 404 : 409
+    if (err.code === 'rate_limited') return reply(429, 'rate_limited', err.message, undefined, { 'retry-after': String(err.retryAfter ?? 1) })
+    const status = err.code === 'not_found' ? 404 : err.code === 'idempotency_mismatch' ? 422 : 409
     return reply(status, err.code === 'full' ? 'memory_full' : err.code, err.message)
+  }
+  if (err instanceof IdempotencyKeyError) {
+    return reply(400, 'invalid_request', err.message, [{ path: 'Idempotency-Key', message: err.message }])
   }
   if (err instanceof MemoryEditError) {
     if (err.code === 'invalid_example') {

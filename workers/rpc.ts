@@ -19,10 +19,13 @@ import { settings, type Bindings } from './env.ts'
 import { errorReply, type Issue } from './errors.ts'
 import { classifyTexts, forgetRow, learnExamples, validate, type OperationContext } from './operations/index.ts'
 import { ClassifyOptions, ClassifyRequest, LearnRequest, MemoryIdParam } from './schemas.ts'
-import type { Written } from './memory-sync.ts'
+import { writerOf, type Writer, type Written } from './memory/index.ts'
 
-/** The writer an RPC write is stored with (HTTP writes store their bearer token's fingerprint). */
+/** The token an RPC write is stored under (its salted fingerprint, as an HTTP write's bearer token): RPC callers share one write-rate budget. */
 export const RPC_WRITER = 'rpc'
+
+/** An RPC write's writer: the deployment's limits, no Idempotency-Key (an RPC retry is the caller's to make safe). */
+const rpcWriter = (ctx: OperationContext): Writer => writerOf(ctx.settings, RPC_WRITER, undefined)
 
 /** What an RPC caller catches: the HTTP error's status, code and message (and the bad fields for a 400). */
 export class ResMemError extends Error {
@@ -83,12 +86,12 @@ export class ResMemEntrypoint extends WorkerEntrypoint<Bindings> {
 
   /** Learns labelled examples (POST /v1/memory): their ids, the log version, which texts were cut. */
   async learn(examples: Example[]): Promise<Written> {
-    return this.#call(async (ctx) => learnExamples(ctx, validate(LearnRequest, { examples }, 'body').examples, RPC_WRITER))
+    return this.#call(async (ctx) => learnExamples(ctx, validate(LearnRequest, { examples }, 'body').examples, rpcWriter(ctx)))
   }
 
   /** Forgets a learned example (its id) or hides a built row (`base:{row}`), as DELETE /v1/memory/{id}. */
   async forget(id: string): Promise<{ version: number }> {
-    return this.#call(async (ctx) => forgetRow(ctx, validate(MemoryIdParam, { id: validate(Id, id, 'id') }, 'id').id, RPC_WRITER))
+    return this.#call(async (ctx) => forgetRow(ctx, validate(MemoryIdParam, { id: validate(Id, id, 'id') }, 'id').id, rpcWriter(ctx)))
   }
 
   /** The served bundle's manifest, as GET /v1/model. */

@@ -169,6 +169,7 @@ export const MemoryPage = z
     version: z.number().int().openapi({ description: 'The log\'s last version.' }),
     state: z.enum(['ready', 'importing']).openapi({ description: '"importing": the edits of the previous model are being re-embedded; they serve once done.' }),
     live: z.number().int().openapi({ description: 'Learned examples held (added, not forgotten).' }),
+    hidden: z.number().int().openapi({ description: 'Built rows hidden (forgotten `base:{row}`); they count toward `maxEdits` with `live`.' }),
     maxEdits: z.number().int().openapi({ description: 'MAX_MEMORY_EDITS.' }),
     entries: z.array(MemoryEntry),
     next: z.number().int().nullable().openapi({ description: 'Pass as `after` for the next page; null at the end.' }),

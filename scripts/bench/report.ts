@@ -1,6 +1,7 @@
 /** The printed table and the small HTML report (inline SVG, no script) of a BenchResult. */
 import { formatCost } from './cost.ts'
 import { formatLearningBench } from './learning.ts'
+import { formatPoisoningBench } from './poisoning.ts'
 import { formatScale } from './scale.ts'
 import { formatMemoryBench } from './memory.ts'
 import type { BenchResult, TargetCheck } from './result.ts'
@@ -114,6 +115,7 @@ export function formatBench(r: BenchResult): string {
   if (r.memory) out.push('', `5. ${formatMemoryBench(r.memory).join('\n')}`)
   if (r.learning) out.push('', `6. ${formatLearningBench(r.learning).join('\n')}`)
   if (r.scale) out.push('', `7. ${formatScale(r.scale).join('\n')}`)
+  if (r.poisoning) out.push('', `9. ${formatPoisoningBench(r.poisoning).join('\n')}`)
   if (r.cpu) {
     out.push('', `8. CPU per classify call, ms (p50 / p99 of ${r.cpu.rows[0]?.calls ?? 0} calls per text). Method: ${r.cpu.method}.`)
     out.push(`   Model bytes: fp32 ${r.cpu.modelBytes.fp32.toLocaleString('en')}, int8 ${r.cpu.modelBytes.int8.toLocaleString('en')}.`)

@@ -2,12 +2,13 @@
 import type { LatencyResult } from './http-latency.ts'
 import type { KernelRow } from './kernel-core.ts'
 import type { LearningBench } from './learning.ts'
+import type { PoisoningBench } from './poisoning.ts'
 import type { LoadResult } from './load.ts'
 import type { MemoryBench } from './memory.ts'
 import type { NodeCompareResult } from './node-compare.ts'
 import type { ScaleBench } from './scale.ts'
 
-export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale', 'cpu'] as const
+export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale', 'cpu', 'poisoning'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export const TARGETS = {
@@ -78,6 +79,8 @@ export interface BenchResult {
   cpu?: CpuBench
   /** Cost per million classifications from `cpu`'s CPU per text and published prices (scripts/bench/cost.ts). */
   cost?: CostTable
+  /** What one wrong edit changes in other answers (scripts/bench/poisoning.ts). */
+  poisoning?: PoisoningBench
   targets: TargetCheck[]
   /** Sections that failed, with the reason: their numbers are missing above. */
   failures: { section: Section; message: string }[]

@@ -25,6 +25,7 @@ import { readLabelledJsonl } from '../data/index.ts'
 import { benchKernelNode } from './kernel.ts'
 import { benchKernelWorkerd } from './kernel-workerd.ts'
 import { benchLearning } from './learning.ts'
+import { benchPoisoning } from './poisoning.ts'
 import { benchMemory } from './memory.ts'
 import { loadTest, type LoadResult } from './load.ts'
 import { compareNode, NODE_VARIANTS } from './node-compare.ts'
@@ -247,6 +248,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         result.learning = await benchLearning({ artifacts: o.artifacts, work: join(o.out, 'work-learning'), testLimit: p.learningTests, skipHalfSplit: o.quick, log })
       })
     }
+  }
+
+  if (has('poisoning')) {
+    await attempt('poisoning', async () => {
+      result.poisoning = await benchPoisoning({ artifacts: o.artifacts, model: 'spam', edits: o.quick ? 20 : 100, log })
+    })
   }
 
   if (has('scale')) {

@@ -18,6 +18,8 @@ Benchmarks, on this machine, and writes DIR/bench.json and DIR/report.html (defa
            for 1 and 32 examples
   learning learning at the edge (spam): casual notes learned and forgotten, spam test accuracy before/after; a
            memory of half the training split plus the other half POSTed vs the full build (--quick: notes only)
+  poisoning 100 spam test texts each learned with the wrong label, one at a time: how many other test answers
+           change (max, p99, median), the served memory's own decision (--quick: 20)
   scale    synthetic memories in parts (100,000 x 384 in one isolate; 300,000 and 1,000,000 x 128 over 1, 2, 4
            and 8 Durable Object shards; --quick: smaller): latency ratio, isolate memory, top-k identical to the
            single scan; also written to DIR/scale.json

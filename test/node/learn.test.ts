@@ -73,4 +73,15 @@ describe('learn and forget in the Node library (real spam model, SIMD kernel)', 
     await expect(classifier.forget(['nope'])).rejects.toThrow(/not a row/)
     expect(classifier.edits!.size).toBe(size)
   })
+
+  it('never reuses a forgotten id: a stale id cannot forget another example', async () => {
+    const [first] = await classifier.learn([{ text: NOTE, label: 'ham' }])
+    await classifier.forget([first])
+    const [second] = await classifier.learn([{ text: 'see you at the gym at six', label: 'ham' }])
+    expect(second).not.toBe(first)
+    // The stale id names nothing now: forgetting it again is refused, and the second example stays.
+    await expect(classifier.forget([first])).rejects.toThrow(MemoryEditError)
+    expect(classifier.holds({ kind: 'edit', id: Number(second) })).toBe(true)
+    await classifier.forget([second])
+  })
 })

@@ -31,7 +31,7 @@ let worker: StartedWorker | undefined
 let url: URL
 
 async function start(): Promise<void> {
-  const started = await startWorker({ MODEL: 'small', MEMORY_SYNC_MS: '0' }, { assets, persist, secrets: { API_TOKEN: TOKEN } })
+  const started = await startWorker({ MODEL: 'small', MEMORY_SYNC_MS: '0', MEMORY_WRITES_PER_MINUTE: '0' }, { assets, persist, secrets: { API_TOKEN: TOKEN } })
   worker = started.worker
   url = started.url
 }

@@ -5,6 +5,7 @@
 import { createApp, type AppOptions } from '../../workers/app.ts'
 import type { Bindings } from '../../workers/env.ts'
 import type { Classification } from '../../src/types.ts'
+import type { EditLog } from '../../workers/objects/edit-log.ts'
 import { env } from './helpers.ts'
 
 /** Neighbours the memory tests ask for (the spam build's tuned k). */
@@ -25,15 +26,19 @@ export interface MemoryPageBody {
   version: number
   state: string
   live: number
+  hidden: number
   maxEdits: number
   entries: { version: number; op: string; id?: string; target?: string; text?: string; label?: string; token: string; model: string; note?: string }[]
   next: number | null
 }
 
-/** A fresh isolate of the real worker, with API_TOKEN set and `vars` over wrangler.toml's. */
+/**
+ * A fresh isolate of the real worker, with API_TOKEN set and `vars` over wrangler.toml's. The per-token write
+ * limit is off here (these tests write fast with one token); memory-operations.test.ts tests it.
+ */
 export function isolate(vars: Partial<Bindings> = {}, options: AppOptions = {}): Isolate {
   const app = createApp(options)
-  const bindings = { ...env, API_TOKEN: TOKEN, ...vars }
+  const bindings = { ...env, API_TOKEN: TOKEN, MEMORY_WRITES_PER_MINUTE: '0', ...vars }
   const request = async (path: string, init?: RequestInit) => app.request(path, init, bindings)
   const ok = async <T>(res: Response, status: number): Promise<T> => {
     const body = await res.text()
@@ -52,3 +57,30 @@ export function isolate(vars: Partial<Bindings> = {}, options: AppOptions = {}):
 
 /** Short casual notes (test/fixtures/casual-notes holds the measured sets). */
 export const NOTES = ['hi', 'Hi Tom, can we move our meeting to Thursday?', 'running 10 min late, save me a seat', 'thanks for lunch yesterday!', 'call me when you land']
+
+/** How faulty() fails: every call, none, never answering, reads only, or only an import's batch write (never answering). */
+export type Fault = { mode: 'ok' | 'down' | 'hang' | 'reads-down' | 'import-hangs' }
+
+/** The real EDIT_LOG namespace, its stubs failing as `fault` says: down (every call throws), hang (never answers), reads-down (writes go through, reads throw). */
+export function faulty(fault: Fault): DurableObjectNamespace<EditLog> {
+  const ns = env.EDIT_LOG!
+  const reads = new Set(['read', 'getStatus', 'open', 'succeed'])
+  return {
+    idFromName: (name: string) => ns.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const stub = ns.get(id) as unknown as Record<string, (...a: unknown[]) => unknown>
+      // Only the RPC methods the worker calls: a stub is no plain object to proxy.
+      const methods = ['open', 'succeed', 'read', 'getStatus', 'add', 'forget', 'seal', 'importBatch', 'finishImport']
+      return Object.fromEntries(
+        methods.map((name) => [
+          name,
+          (...args: unknown[]) => {
+            if (fault.mode === 'down' || (fault.mode === 'reads-down' && reads.has(name))) return Promise.reject(new Error('injected fault: the edit log is down'))
+            if (fault.mode === 'hang' || (fault.mode === 'import-hangs' && name === 'importBatch')) return new Promise(() => undefined)
+            return stub[name](...args)
+          },
+        ]),
+      )
+    },
+  } as unknown as DurableObjectNamespace<EditLog>
+}

@@ -5,14 +5,14 @@
 import { abortAllDurableObjects } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 // First: the app imports @hono/zod-openapi, which must extend zod before src/ creates its schemas.
-import { AUTH, NOTES, isolate } from './memory-helpers.ts'
+import { AUTH, NOTES, faulty, isolate, type Fault } from './memory-helpers.ts'
 import { loadBundle } from '../../src/bundle/load.ts'
 import { ResMemClassifier } from '../../src/classifier.ts'
 import { readMemory, type ResidualMemory } from '../../src/memory/format.ts'
 import type { Manifest } from '../../src/memory/manifest.ts'
 import { loadServedModel } from '../../workers/classifier.ts'
 import { simdIndex } from '../../workers/knn.ts'
-import { MemorySync } from '../../workers/memory-sync.ts'
+import { MemorySync } from '../../workers/memory/index.ts'
 import { logName } from '../../workers/objects/edit-log.ts'
 import { workerdOrt } from '../../workers/ort.ts'
 import { editJson, readFiles, sourceOf, withMemory, type BundleFiles } from './bundle-files.ts'
@@ -35,6 +35,16 @@ async function variant(files: BundleFiles, factor: number, train?: string): Prom
 const log = (files: BundleFiles) => {
   const m = JSON.parse(new TextDecoder().decode(files.get('manifest.json'))) as Manifest
   return env.EDIT_LOG!.get(env.EDIT_LOG!.idFromName(logName(m.model.sha256, m.memory.sha256)))
+}
+
+/** Classifications drive an import; a log serves once it is "ready". */
+async function ready(iso: ReturnType<typeof isolate>): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    await iso.request('/v1/classify', { method: 'POST', headers: AUTH, body: JSON.stringify({ text: NOTES[0] }) })
+    if ((await iso.list(0, 1)).state === 'ready') return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('the import did not end')
 }
 
 describe('a new model continues the edit log of the one before', () => {
@@ -118,5 +128,80 @@ describe('a new model continues the edit log of the one before', () => {
     expect(baseForget?.note).toMatch(/another training file/)
     expect(page.entries.filter((e) => e.op === 'forget' && e.target !== undefined).map((e) => e.target)).toEqual([learned.ids[2]])
     expect((await latest.classify(NOTES[0])).neighbors![0]).toMatchObject({ source: 'edit', id: learned.ids[0] })
+  })
+
+  it('a rollback and a roll-forward keep every acknowledged write; built rows hidden before stay hidden during the import', async () => {
+    const files = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
+    const next = await variant(files, 1.5)
+    const served = (f: BundleFiles) => isolate({ MEMORY_SYNC_MS: '0' }, { loader: (e, s) => loadServedModel(sourceOf(f), e, s) })
+    const has = async (iso: ReturnType<typeof isolate>, text: string, id: string) => {
+      expect((await iso.list()).entries.filter((e) => e.op === 'add' && e.text === text).map((e) => e.id)).toEqual([id])
+      expect((await iso.classify(text)).neighbors![0]).toMatchObject({ source: 'edit', id })
+    }
+
+    const old = isolate({ MEMORY_SYNC_MS: '0' })
+    await ready(old)
+    const a = { text: `before the change ${crypto.randomUUID()}`, label: 'ham' }
+    const [idA] = (await old.learn([a])).ids
+    const probe = `${NOTES[1]} ${crypto.randomUUID()}`
+    const hidden = (await old.classify(probe)).neighbors!.find((n) => n.source === 'built')!.row!
+    expect((await old.forget(`base:${hidden}`)).status).toBe(200)
+
+    // The new model's log imports one entry a step: meanwhile its copy hides what the old log hid (no re-embedding).
+    const manifest = JSON.parse(new TextDecoder().decode(next.get('manifest.json'))) as Manifest
+    const classifier = await ResMemClassifier.create(await loadBundle(sourceOf(next)), { ort: workerdOrt, createIndex: simdIndex })
+    const sync = new MemorySync(classifier, manifest, env.EDIT_LOG!, { bundle: MODEL, syncMs: 0, importBatch: 1, importBudgetMs: 0 })
+    const [before] = await classifier.classify([probe], { explain: true, params: { k: 8 } })
+    expect(before.neighbors!.map((n) => n.row)).toContain(hidden)
+    const work: Promise<unknown>[] = []
+    await sync.current((p) => void work.push(p))
+    expect(sync.state).toBe('importing')
+    const [during] = await classifier.classify([probe], { explain: true, params: { k: 8 } })
+    expect(during.neighbors!.map((n) => n.row)).not.toContain(hidden)
+    await Promise.all(work)
+
+    const forward = served(next)
+    await ready(forward)
+    await has(forward, a.text, idA)
+    const b = { text: `after the change ${crypto.randomUUID()}`, label: 'spam' }
+    const [idB] = (await forward.learn([b])).ids
+
+    // Rollback: the old bundle served again takes writes (not sealed) and holds what the new one acknowledged.
+    const back = served(files)
+    await ready(back)
+    await has(back, b.text, idB)
+    await has(back, a.text, idA)
+    expect((await back.classify(probe)).neighbors!.map((n) => n.row)).not.toContain(hidden)
+    const c = { text: `after the rollback ${crypto.randomUUID()}`, label: 'ham' }
+    const [idC] = (await back.learn([c])).ids
+
+    // Roll forward again: nothing acknowledged on either side is lost.
+    const again = served(next)
+    await ready(again)
+    for (const [text, id] of [[a.text, idA], [b.text, idB], [c.text, idC]]) await has(again, text, id)
+    expect((await again.classify(probe)).neighbors!.map((n) => n.row)).not.toContain(hidden)
+  })
+
+  it('an import cut off half-way (its batch write never answers) is started again by a later request in the same isolate', async () => {
+    const files = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
+    const old = isolate({ MEMORY_SYNC_MS: '0' })
+    await ready(old)
+    await old.learn([{ text: `before a cut-off import ${crypto.randomUUID()}`, label: 'ham' }])
+    const next = await variant(files, 0.9)
+    const manifest = JSON.parse(new TextDecoder().decode(next.get('manifest.json'))) as Manifest
+    const classifier = await ResMemClassifier.create(await loadBundle(sourceOf(next)), { ort: workerdOrt, createIndex: simdIndex })
+    const fault: Fault = { mode: 'import-hangs' }
+    const sync = new MemorySync(classifier, manifest, faulty(fault), { bundle: MODEL, syncMs: 0, importBatch: 4, importBudgetMs: 100, logTimeoutMs: 300 })
+    await sync.current(() => undefined)
+    expect(sync.state).toBe('importing')
+    // The run hangs on its first batch; once the log answers again, a later request starts a new run.
+    await new Promise((r) => setTimeout(r, 500))
+    fault.mode = 'ok'
+    for (let i = 0; i < 200 && sync.state !== 'ready'; i++) {
+      await sync.current(() => undefined)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(sync.state).toBe('ready')
+    expect((await log(next).getStatus())!.state).toBe('ready')
   })
 })

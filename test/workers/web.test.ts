@@ -50,6 +50,16 @@ describe('GET /v1/model/files/*', () => {
     expect(res.status).toBe(404)
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('PUBLIC_MODEL_FILES')
   })
+
+  it('a PUBLIC_MODEL_FILES other than "true" or "false" fails closed (500 misconfigured), never acts as unset', async () => {
+    for (const value of ['False', 'no', '0', 'TRUE']) {
+      const res = await app.request('/v1/model/files/manifest.json', undefined, { ...env, PUBLIC_MODEL_FILES: value })
+      expect(res.status, value).toBe(500)
+      const { error } = (await res.json()) as { error: { code: string; message: string } }
+      expect(error.code).toBe('misconfigured')
+      expect(error.message).toContain(`"${value}"`)
+    }
+  })
 })
 
 describe('GET /v1/model/files/* with the bundle staged', () => {

@@ -14,6 +14,13 @@
  * compare-and-set) and the log serves only once complete (finishImport). The predecessor is sealed first, so
  * it acknowledges no write that the import could miss.
  *
+ * A rollback (or roll-forward) to a log served before: its lineage entry moves last and the log reopens in state
+ * "importing" from the log that sealed it, at its own last version, so the writes acknowledged meanwhile carry
+ * back (re-embedded with its model) and nothing acknowledged is lost.
+ *
+ * Writes also carry an idempotency key (kept IDEMPOTENCY_TTL_MS per token: a retry answers the first answer
+ * and writes nothing) and a per-token rate (a token bucket here, in the one writer: exact, no extra hop).
+ *
  * The object named `lineage:{MODEL}` plays one more role: it records which logs served that bundle name, in
  * order (succeed), so a new deployment finds the log it continues.
  */
@@ -43,6 +50,8 @@ export interface LogStatus {
   state: LogState
   /** Learned examples held (adds not forgotten). */
   live: number
+  /** Built rows hidden (forgets of `base:{row}`): they count toward MAX_MEMORY_EDITS with `live`. */
+  hidden?: number
   model: LogModel
   /** The log this one continues (imported while state is "importing"). */
   predecessor?: string
@@ -50,6 +59,8 @@ export interface LogStatus {
   successor?: string
   /** Import progress: the predecessor's last version carried over. */
   cursor: number
+  /** Random secret that salts token fingerprints (workers/memory/fingerprint.ts); never sent to clients. */
+  salt?: string
 }
 
 /** One log entry. Rows (key, residual) only where asked for; text only where asked for. */
@@ -83,9 +94,32 @@ export interface NewEdit {
   residualScale: number
 }
 
-export type Refusal = { ok: false; code: 'full' | 'importing' | 'sealed' | 'not_found' | 'stale_cursor' | 'wrong_model'; message: string; status: LogStatus }
-export type AddResult = { ok: true; ids: number[]; version: number } | Refusal
-export type ForgetResult = { ok: true; version: number } | Refusal
+export type Refusal = {
+  ok: false
+  code: 'full' | 'importing' | 'sealed' | 'not_found' | 'stale_cursor' | 'wrong_model' | 'rate_limited' | 'idempotency_mismatch'
+  message: string
+  status: LogStatus
+  /** rate_limited: seconds until the write would be taken. */
+  retryAfter?: number
+}
+/** `replayed`: the answer first given to this idempotency key; nothing was written this time. */
+export type AddResult = { ok: true; ids: number[]; version: number; replayed?: boolean } | Refusal
+export type ForgetResult = { ok: true; version: number; replayed?: boolean } | Refusal
+
+/** How long an idempotency key's first answer is kept (Stripe keeps them 24 hours too). */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
+
+/** What every write states besides its content. */
+export interface WriteOptions {
+  /** Fingerprint of the bearer token (never the token). */
+  token: string
+  /** Most learned examples plus hidden built rows (MAX_MEMORY_EDITS). */
+  maxEdits: number
+  /** Writes per minute per token (bucket of that size, refilled evenly); 0: no limit. */
+  writesPerMinute?: number
+  /** Idempotency-Key and a digest of what was asked: a retry with the same key answers the first answer. */
+  idempotency?: { key: string; request: string }
+}
 
 /** The object name of a served memory's log. */
 export function logName(model: string, base: string): string {
@@ -119,12 +153,18 @@ const SCHEMA = [
   // A row is forgotten once: a second forget of it is refused by the index, whatever races the callers run.
   `CREATE UNIQUE INDEX IF NOT EXISTS forgets ON entries (target) WHERE op = 'forget'`,
   `CREATE TABLE IF NOT EXISTS lineage (seq INTEGER PRIMARY KEY, log TEXT NOT NULL UNIQUE, predecessor TEXT, at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS idempotency (token TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, answer TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (token, key))`,
+  `CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency (at)`,
 ]
+
+const randomSalt = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
 
 const bytes = (value: SqlStorageValue | undefined): Int8Array | undefined => (value instanceof ArrayBuffer ? new Int8Array(value) : undefined)
 
 export class EditLog extends DurableObject<unknown> {
   private status: LogStatus | undefined
+  /** Per-token write buckets: in memory (a restart refills them, which only ever lets writes through). */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>()
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env)
@@ -133,6 +173,8 @@ export class EditLog extends DurableObject<unknown> {
       for (const statement of SCHEMA) ctx.storage.sql.exec(statement)
       const row = ctx.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'status'`).toArray()[0]
       this.status = row ? (JSON.parse(row.value) as LogStatus) : undefined
+      // Logs written before hidden rows were counted: count them once.
+      if (this.status && this.status.hidden === undefined) this.status.hidden = ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM entries WHERE op = 'forget' AND target LIKE 'base:%'`).one().n
     })
   }
 
@@ -171,30 +213,48 @@ export class EditLog extends DurableObject<unknown> {
    */
   open(model: LogModel, predecessor?: string): LogStatus | Refusal {
     if (!this.status) {
-      const status: LogStatus = { epoch: crypto.randomUUID(), version: 0, state: predecessor ? 'importing' : 'ready', live: 0, model, cursor: 0, ...(predecessor ? { predecessor } : {}) }
+      const status: LogStatus = { epoch: crypto.randomUUID(), version: 0, state: predecessor ? 'importing' : 'ready', live: 0, hidden: 0, salt: randomSalt(), model, cursor: 0, ...(predecessor ? { predecessor } : {}) }
       this.ctx.storage.transactionSync(() => this.save(status))
       this.status = status
     }
     if (this.status.model.model !== model.model || this.status.model.base !== model.base) {
       return this.refuse('wrong_model', `this log holds rows of model ${this.status.model.model.slice(0, 12)}… / memory ${this.status.model.base.slice(0, 12)}…, not of ${model.model.slice(0, 12)}… / ${model.base.slice(0, 12)}…`)
     }
-    return this.status
+    // Logs created before fingerprints were salted get their salt on first open.
+    if (this.status.salt === undefined) this.write((next) => void (next.salt = randomSalt()))
+    // Served again after a newer log sealed it (a rollback): carry back what that log acknowledged since.
+    if (this.status.successor !== undefined && predecessor !== undefined && predecessor !== this.name()) {
+      this.write((next) => {
+        delete next.successor
+        next.state = 'importing'
+        next.predecessor = predecessor
+        next.cursor = next.version
+      })
+    }
+    return this.status!
+  }
+
+  /** This object's name as logName() gave it (from the status, which every log has once opened). */
+  private name(): string {
+    const { model } = this.required()
+    return logName(model.model, model.base)
   }
 
   getStatus(): LogStatus | undefined {
     return this.status
   }
 
-  /** Learns examples: one entry each, in one transaction. Refused whole when the log is full, sealed or importing. */
-  add(edits: NewEdit[], options: { maxEdits: number; token: string }): AddResult {
-    const status = this.required()
-    if (status.state === 'importing') return this.refuse('importing', `the edits of the previous model are being re-embedded (${status.cursor} of its entries done); try again shortly`)
-    if (status.successor) return this.refuse('sealed', `a newer deployment (log ${status.successor}) continues this memory's edits; this one takes no more writes`)
-    if (status.live + edits.length > options.maxEdits) {
-      return this.refuse('full', `the memory holds ${status.live} learned examples and MAX_MEMORY_EDITS is ${options.maxEdits}: ${edits.length} more do not fit (forget some, or fold them into a build with \`resmem build --edits\`)`)
-    }
+  /**
+   * Learns examples: one entry each, in one transaction. Refused whole when the log is full, sealed, importing
+   * or the token over its rate; a known idempotency key answers its first answer.
+   */
+  add(edits: NewEdit[], options: WriteOptions): AddResult {
+    const replay = this.replay<AddResult>(options)
+    if (replay) return replay
+    const refused = this.admit(options, edits.length)
+    if (refused) return refused
     const at = Date.now()
-    return this.write((next) => {
+    return this.remember(options, (next) => {
       const ids: number[] = []
       for (const e of edits) {
         const version = ++next.version
@@ -209,18 +269,72 @@ export class EditLog extends DurableObject<unknown> {
     })
   }
 
-  /** Forgets an added example ("17") or hides a built row ("base:12"; the worker checks the row exists). */
-  forget(target: string, options: { token: string }): ForgetResult {
+  /** The first answer to this token's idempotency key, or a refusal when the key came with another request. */
+  private replay<T extends AddResult | ForgetResult>(options: WriteOptions): T | Refusal | undefined {
+    if (!options.idempotency) return undefined
+    this.sql.exec(`DELETE FROM idempotency WHERE at < ?`, Date.now() - IDEMPOTENCY_TTL_MS)
+    const known = this.sql.exec<{ request: string; answer: string }>(`SELECT request, answer FROM idempotency WHERE token = ? AND key = ?`, options.token, options.idempotency.key).toArray()[0]
+    if (!known) return undefined
+    if (known.request !== options.idempotency.request) {
+      return this.refuse('idempotency_mismatch', `Idempotency-Key ${JSON.stringify(options.idempotency.key)} was used with another request within the last ${IDEMPOTENCY_TTL_MS / 3_600_000} hours: send a new key for a new request`)
+    }
+    return { ...(JSON.parse(known.answer) as T), replayed: true }
+  }
+
+  /** A write's change, committed with its idempotency key's answer in one transaction. */
+  private remember<T extends { ok: true }>(options: WriteOptions, change: (next: LogStatus) => T): T {
+    return this.write((next) => {
+      const answer = change(next)
+      if (options.idempotency) this.sql.exec(`INSERT INTO idempotency (token, key, request, answer, at) VALUES (?, ?, ?, ?, ?)`, options.token, options.idempotency.key, options.idempotency.request, JSON.stringify(answer), Date.now())
+      return answer
+    })
+  }
+
+  /** Whether a write of `rows` more rows may go in now: the log's state, MAX_MEMORY_EDITS, the token's rate. */
+  private admit(options: WriteOptions, rows: number): Refusal | undefined {
     const status = this.required()
     if (status.state === 'importing') return this.refuse('importing', `the edits of the previous model are being re-embedded (${status.cursor} of its entries done); try again shortly`)
     if (status.successor) return this.refuse('sealed', `a newer deployment (log ${status.successor}) continues this memory's edits; this one takes no more writes`)
+    const held = status.live + (status.hidden ?? 0)
+    if (held + rows > options.maxEdits) {
+      // Folding the edits into a build frees nothing: the build keeps this log, and the log keeps its entries.
+      return this.refuse('full', `the memory holds ${status.live} learned examples and ${status.hidden ?? 0} hidden built rows, and MAX_MEMORY_EDITS is ${options.maxEdits}: ${rows} more do not fit (forget learned examples you no longer need, or raise MAX_MEMORY_EDITS)`)
+    }
+    return this.take(options)
+  }
+
+  /** One write from the token's bucket (writesPerMinute big, refilled evenly), or a refusal with Retry-After. */
+  private take(options: WriteOptions): Refusal | undefined {
+    const perMinute = options.writesPerMinute ?? 0
+    if (perMinute <= 0) return undefined
+    const now = Date.now()
+    const bucket = this.buckets.get(options.token) ?? { tokens: perMinute, at: now }
+    bucket.tokens = Math.min(perMinute, bucket.tokens + ((now - bucket.at) * perMinute) / 60_000)
+    bucket.at = now
+    this.buckets.set(options.token, bucket)
+    if (bucket.tokens < 1) {
+      const retryAfter = Math.max(1, Math.ceil(((1 - bucket.tokens) * 60) / perMinute))
+      return { ...this.refuse('rate_limited', `this token wrote more than MEMORY_WRITES_PER_MINUTE (${perMinute}) times in the last minute: try again in ${retryAfter} s (a bulk load can raise MEMORY_WRITES_PER_MINUTE)`), retryAfter }
+    }
+    bucket.tokens -= 1
+    return undefined
+  }
+
+  /** Forgets an added example ("17") or hides a built row ("base:12"; the worker checks the row exists). */
+  forget(target: string, options: WriteOptions): ForgetResult {
+    const replay = this.replay<ForgetResult>(options)
+    if (replay) return replay
     const edit = /^\d+$/.test(target)
+    // Forgetting a learned example frees a place; hiding a built row takes one.
+    const refused = this.admit(options, edit ? 0 : 1)
+    if (refused) return refused
     if (edit && this.sql.exec(`SELECT 1 AS found FROM entries WHERE version = ? AND op = 'add'`, Number(target)).toArray().length === 0) return this.refuse('not_found', `${target} is not an example learned by this memory`)
     if (this.sql.exec(`SELECT 1 AS found FROM entries WHERE op = 'forget' AND target = ?`, target).toArray().length > 0) return this.refuse('not_found', `${target} is already forgotten`)
-    return this.write((next) => {
+    return this.remember(options, (next) => {
       const version = ++next.version
       this.sql.exec(`INSERT INTO entries (version, op, target, model, token, at) VALUES (?, 'forget', ?, ?, ?, ?)`, version, target, next.model.model, options.token, Date.now())
       if (edit) next.live--
+      else next.hidden = (next.hidden ?? 0) + 1
       return { ok: true as const, version }
     })
   }
@@ -291,6 +405,7 @@ export class EditLog extends DurableObject<unknown> {
         next.version = e.version
         if (e.op === 'add') next.live++
         else if (e.target && /^\d+$/.test(e.target)) next.live--
+        else if (e.target) next.hidden = (next.hidden ?? 0) + 1
       }
       next.cursor = nextCursor
     })
@@ -315,10 +430,13 @@ export class EditLog extends DurableObject<unknown> {
    * log it continues (the one recorded before it), or none for the first. Asking again answers the same.
    */
   succeed(log: string): { predecessor?: string } {
-    const known = this.sql.exec<{ predecessor: string | null }>(`SELECT predecessor FROM lineage WHERE log = ?`, log).toArray()[0]
-    if (known) return known.predecessor ? { predecessor: known.predecessor } : {}
-    const last = this.sql.exec<{ log: string }>(`SELECT log FROM lineage ORDER BY seq DESC LIMIT 1`).toArray()[0]
-    this.ctx.storage.transactionSync(() => this.sql.exec(`INSERT INTO lineage (log, predecessor, at) VALUES (?, ?, ?)`, log, last?.log ?? null, Date.now()))
+    const last = this.sql.exec<{ log: string; predecessor: string | null }>(`SELECT log, predecessor FROM lineage ORDER BY seq DESC LIMIT 1`).toArray()[0]
+    if (last?.log === log) return last.predecessor ? { predecessor: last.predecessor } : {}
+    // A log served before and again now (a rollback) moves last: it continues the one served until now.
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`DELETE FROM lineage WHERE log = ?`, log)
+      this.sql.exec(`INSERT INTO lineage (log, predecessor, at) VALUES (?, ?, ?)`, log, last?.log ?? null, Date.now())
+    })
     return last ? { predecessor: last.log } : {}
   }
 }

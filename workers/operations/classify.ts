@@ -13,12 +13,24 @@ export interface ClassifyCall {
   field?: string
 }
 
-export async function classifyTexts(ctx: OperationContext, call: ClassifyCall): Promise<Classification[]> {
-  const { maxBatch } = ctx.settings
+export interface Classified {
+  results: Classification[]
+  /** How old the edits served are, when the log could not be reached (served up to MEMORY_MAX_STALE_MS). */
+  staleMs?: number
+}
+
+/** The answers and how fresh the edits behind them are (HTTP says it in a `Memory-Stale-Ms` header). */
+export async function classifyFresh(ctx: OperationContext, call: ClassifyCall): Promise<Classified> {
+  const { maxBatch, apiTokens } = ctx.settings
   if (call.texts.length > maxBatch) throw invalidRequest([{ path: call.field ?? 'texts', message: `at most ${maxBatch} texts per request, got ${call.texts.length}` }])
   const model = await ctx.model()
-  // Edits written elsewhere since this isolate's copy: at most MEMORY_SYNC_MS old (memory-sync.ts).
-  await model.memory?.current(ctx.background)
+  // Edits written elsewhere since this isolate's copy: at most MEMORY_SYNC_MS old (workers/memory/sync.ts),
+  // or up to MEMORY_MAX_STALE_MS while the log cannot be reached. Without API_TOKEN nothing can be written: no log.
+  const fresh = apiTokens ? await model.memory?.current(ctx.background) : undefined
   const options: ClassifyOptions = { explain: call.explain ?? false, params: call.k === undefined ? undefined : { k: call.k } }
-  return model.classify(call.texts, options)
+  return { results: await model.classify(call.texts, options), staleMs: fresh?.staleMs || undefined }
+}
+
+export async function classifyTexts(ctx: OperationContext, call: ClassifyCall): Promise<Classification[]> {
+  return (await classifyFresh(ctx, call)).results
 }

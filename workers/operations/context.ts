@@ -1,7 +1,7 @@
 /** What an operation needs from the door it came through (an HTTP request, an RPC call). */
 import type { ServedModel } from '../classifier.ts'
 import type { Bindings, Settings } from '../env.ts'
-import type { Background } from '../memory-sync.ts'
+import type { Background } from '../memory/index.ts'
 
 export interface OperationContext {
   env: Bindings

@@ -3,6 +3,6 @@
  * entrypoint call these with an OperationContext, so validation, limits, auth decisions and errors are shared.
  */
 export type { OperationContext } from './context.ts'
-export { classifyTexts, type ClassifyCall } from './classify.ts'
+export { classifyFresh, classifyTexts, type ClassifyCall, type Classified } from './classify.ts'
 export { FORBIDDEN_MESSAGE, forgetRow, learnExamples, requireMemoryAccess, servedMemory } from './memory.ts'
 export { validate } from './validate.ts'

@@ -1,12 +1,12 @@
 /**
  * Learn and forget: the one path behind POST/DELETE /v1/memory and RPC `learn` / `forget`. The memory's write
- * path itself (the edit log, sync) is memory-sync.ts; this file only decides who may reach it and with what.
+ * path itself (the edit log, sync) is workers/memory/; this file only decides who may reach it and with what.
  */
 import { parseRowId } from '../../src/memory/edits.ts'
 import type { Example } from '../../src/types.ts'
 import type { Settings } from '../env.ts'
 import { ApiError, invalidRequest } from '../errors.ts'
-import type { MemorySync, Written } from '../memory-sync.ts'
+import type { MemorySync, Writer, Written } from '../memory/index.ts'
 import type { OperationContext } from './context.ts'
 
 export const FORBIDDEN_MESSAGE =
@@ -25,16 +25,16 @@ export async function servedMemory(ctx: OperationContext): Promise<MemorySync> {
   return model.memory
 }
 
-/** `writer`: who wrote it, as the log stores it (a bearer token's fingerprint, or "rpc"). */
-export async function learnExamples(ctx: OperationContext, examples: readonly Example[], writer: string): Promise<Written> {
+/** `writer`: who writes, under which limits and Idempotency-Key (workers/memory/writer.ts `writerOf`). */
+export async function learnExamples(ctx: OperationContext, examples: readonly Example[], writer: Writer): Promise<Written> {
   requireMemoryAccess(ctx.settings)
-  const { maxBatch, maxMemoryEdits } = ctx.settings
+  const { maxBatch } = ctx.settings
   if (examples.length > maxBatch) throw invalidRequest([{ path: 'examples', message: `at most ${maxBatch} examples per request, got ${examples.length}` }])
   const memory = await servedMemory(ctx)
-  return memory.learn(examples, writer, maxMemoryEdits, ctx.background)
+  return memory.learn(examples, writer, ctx.background)
 }
 
-export async function forgetRow(ctx: OperationContext, id: string, writer: string): Promise<{ version: number }> {
+export async function forgetRow(ctx: OperationContext, id: string, writer: Writer): Promise<{ version: number; replayed?: boolean }> {
   requireMemoryAccess(ctx.settings)
   if (!parseRowId(id)) throw invalidRequest([{ path: 'id', message: `"${id}" is neither an example id ("17") nor a built row ("base:12")` }])
   const memory = await servedMemory(ctx)

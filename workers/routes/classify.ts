@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../app-env.ts'
 import { jsonBody } from '../middleware/json-body.ts'
-import { classifyTexts } from '../operations/index.ts'
+import { classifyFresh } from '../operations/index.ts'
 import { operationContext } from './context.ts'
 import { Classification, ClassifyQuery, ClassifyRequest, ClassifyResults, errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
 
@@ -39,7 +39,7 @@ export function classifyRoutes() {
     const body = c.req.valid('json')
     const { explain, k } = c.req.valid('query')
     const texts = body.texts ?? [body.text as string]
-    const results = await classifyTexts(operationContext(c), { texts, explain: explain === '1' || explain === 'true', k: k === undefined ? undefined : Number(k) })
-    return c.json(body.texts ? { results } : results[0], 200)
+    const { results, staleMs } = await classifyFresh(operationContext(c), { texts, explain: explain === '1' || explain === 'true', k: k === undefined ? undefined : Number(k) })
+    return c.json(body.texts ? { results } : results[0], 200, staleMs ? { 'memory-stale-ms': String(staleMs) } : {})
   })
 }

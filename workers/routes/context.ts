@@ -1,7 +1,7 @@
 /** An HTTP request as an operation's context (workers/operations). */
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env.ts'
-import { background } from '../memory-sync.ts'
+import { background } from '../memory/index.ts'
 import type { OperationContext } from '../operations/index.ts'
 
 export function operationContext(c: Context<AppEnv>): OperationContext {

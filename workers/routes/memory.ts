@@ -6,7 +6,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env.ts'
-import { tokenFingerprint } from '../memory-sync.ts'
+import { writerOf, type Writer } from '../memory/index.ts'
 import { jsonBody } from '../middleware/json-body.ts'
 import { forgetRow, learnExamples, requireMemoryAccess, servedMemory } from '../operations/index.ts'
 import { operationContext } from './context.ts'
@@ -108,21 +108,29 @@ export const exportRoute = createRoute({
 
 const memoryOf = (c: Context<AppEnv>) => servedMemory(operationContext(c))
 
-/** The fingerprint of the bearer token this request carries (the middleware checked it). */
-async function writer(c: Context<AppEnv>): Promise<string> {
+/** Who writes (the bearer token the middleware checked), under the deployment's limits, with the Idempotency-Key. */
+function writer(c: Context<AppEnv>): Writer {
   const token = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
-  return tokenFingerprint(token)
+  return writerOf(c.var.settings, token, c.req.header('idempotency-key'))
+}
+
+/** A replayed answer says so (Stripe's `Idempotent-Replayed`), without the field in the body. */
+function replayHeaders<T extends { replayed?: boolean }>(result: T): { body: Omit<T, 'replayed'>; headers: Record<string, string> } {
+  const { replayed, ...body } = result
+  return { body, headers: replayed ? { 'idempotent-replayed': 'true' } : {} }
 }
 
 export function memoryRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(learnRoute, async (c) => {
       const { examples } = c.req.valid('json')
-      return c.json(await learnExamples(operationContext(c), examples, await writer(c)), 201)
+      const { body, headers } = replayHeaders(await learnExamples(operationContext(c), examples, writer(c)))
+      return c.json(body, 201, headers)
     })
     .openapi(forgetRoute, async (c) => {
       const { id } = c.req.valid('param')
-      return c.json(await forgetRow(operationContext(c), id, await writer(c)), 200)
+      const { body, headers } = replayHeaders(await forgetRow(operationContext(c), id, writer(c)))
+      return c.json(body, 200, headers)
     })
     .openapi(listRoute, async (c) => {
       const query = c.req.valid('query')
@@ -136,6 +144,7 @@ export function memoryRoutes() {
           version: status.version,
           state: status.state,
           live: status.live,
+          hidden: status.hidden ?? 0,
           maxEdits: c.var.settings.maxMemoryEdits,
           entries: entries.map(({ key: _k, residual: _r, residualScale: _s, ...e }) => (e.op === 'add' ? { ...e, id: String(e.version) } : e)),
           next: more ? last : null,

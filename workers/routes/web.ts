@@ -54,7 +54,7 @@ export function webRoutes() {
 
   app.get(`${MODEL_FILES_PATH}*`, (c) => {
     const { model } = c.var.settings
-    if (c.env.PUBLIC_MODEL_FILES === 'false') throw new ApiError(404, 'not_found', 'the model files are not public here (PUBLIC_MODEL_FILES = "false"); classify with POST /v1/classify')
+    if (c.var.settings.publicModelFiles === false) throw new ApiError(404, 'not_found', 'the model files are not public here (PUBLIC_MODEL_FILES = "false"); classify with POST /v1/classify')
     const path = c.req.path.slice(MODEL_FILES_PATH.length)
     // The browser revalidates manifest.json each load; the other files it keeps in its Cache API by hash.
     const headers: Record<string, string> = path === 'manifest.json' ? { 'cache-control': 'no-cache' } : {}

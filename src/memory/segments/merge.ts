@@ -26,23 +26,31 @@ export function mergeHits(lists: readonly (readonly Hit[])[], k: number): Hit[] 
 }
 
 /**
- * A segment with some of its rows forgotten (Lucene's live-docs idea): it asks for k + |forgotten| and drops
- * the forgotten, which leaves the exact top-k of the rows that remain, whatever the forgotten rows score.
+ * A segment with some of its rows forgotten (Lucene's live-docs idea): it asks for k plus at most k more, drops
+ * the forgotten, and asks again for twice as many while fewer than k remain and the segment has more. The
+ * answer is the exact top-k of the rows that remain; what it asks for is at most 2 (k + f) rows, f the forgotten
+ * rows that rank above the k-th kept one (not every forgotten row: 2,000 forgotten far away cost nothing).
+ * The filter is read when the hits come back, so a forget made meanwhile never leaves fewer than k rows.
  */
 export function withoutForgotten(segment: Segment, forgotten: RowFilter): Segment {
-  const keep = (hits: Hit[], k: number) => {
-    const out: Hit[] = []
-    for (const h of hits) {
-      if (out.length === k) break
-      if (!forgotten.has(h.order)) out.push(h)
-    }
-    return out
-  }
   return {
     search(query, k) {
       if (forgotten.size === 0) return segment.search(query, k)
-      const hits = segment.search(query, k + forgotten.size)
-      return Array.isArray(hits) ? keep(hits, k) : hits.then((h) => keep(h, k))
+      const ask = (n: number): Hit[] | Promise<Hit[]> => {
+        const hits = segment.search(query, n)
+        return Array.isArray(hits) ? settle(hits, n) : hits.then((h) => settle(h, n))
+      }
+      const settle = (hits: Hit[], asked: number): Hit[] | Promise<Hit[]> => {
+        const kept: Hit[] = []
+        for (const h of hits) {
+          if (kept.length === k) break
+          if (!forgotten.has(h.order)) kept.push(h)
+        }
+        // Done with k rows, or when the segment answered fewer than asked (it has no more rows).
+        if (kept.length === k || hits.length < asked) return kept
+        return ask(asked * 2)
+      }
+      return ask(k + Math.min(forgotten.size, k))
     },
   }
 }

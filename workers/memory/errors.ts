@@ -1,0 +1,34 @@
+/** Errors of the served memory's edits, mapped to HTTP by workers/errors.ts. */
+import type { Refusal } from '../objects/edit-log.ts'
+
+/** The edit log cannot be read now: classifications and writes answer 503 rather than a stale memory. */
+export class MemoryUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfter = 1,
+  ) {
+    super(message)
+    this.name = 'MemoryUnavailableError'
+  }
+}
+
+/**
+ * The log refused a write: `code` says why (full -> 409, importing -> 503, sealed -> 409, not_found -> 404,
+ * rate_limited -> 429 with Retry-After, idempotency_mismatch -> 422).
+ */
+export class MemoryWriteError extends Error {
+  constructor(
+    readonly code: Refusal['code'],
+    message: string,
+    readonly retryAfter?: number,
+  ) {
+    super(message)
+    this.name = 'MemoryWriteError'
+  }
+}
+
+/** Any failure to reach the log, as a 503 with the reason. */
+export function unavailable(err: unknown): Error {
+  if (err instanceof MemoryUnavailableError || err instanceof MemoryWriteError) return err
+  return new MemoryUnavailableError(`the edit log could not be reached: ${(err as Error)?.message ?? String(err)}`)
+}
