@@ -49,6 +49,10 @@ export interface Bindings {
   MEMORY_SHARD_TIMEOUT_MS?: string
   /** "on": texts waiting for the model run together (src/model/micro-batch.ts); default "off": each request's texts on their own. */
   MICRO_BATCH?: string
+  /** "off": answers carry no `novelty`/`unfamiliar`, and a build whose memory is off skips the search; default "on". */
+  NOVELTY?: string
+  /** The deployment's miscoverage of prediction sets `set`, in (0, 1); default: the manifest's (0.1). */
+  CONFORMAL_ALPHA?: string
 }
 
 export interface Settings {
@@ -66,13 +70,17 @@ export interface Settings {
   memoryShardTimeoutMs: number
   /** Texts of concurrent requests share onnxruntime runs (MICRO_BATCH). */
   microBatch: boolean
+  /** Answers carry `novelty` and `unfamiliar` (NOVELTY). */
+  novelty: boolean
+  /** CONFORMAL_ALPHA; undefined: the manifest's. */
+  alpha?: number
   /** Where bundles are read (BUNDLE_SOURCE). */
   bundleSource: BundleSourceKind
 }
 
 export type BundleSourceKind = 'assets' | 'r2'
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, bundleSource: 'assets' }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, novelty: true, bundleSource: 'assets' }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -117,6 +125,8 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     memoryShards: shardCount(env.MEMORY_SHARDS),
     memoryShardTimeoutMs: positiveInt('MEMORY_SHARD_TIMEOUT_MS', env.MEMORY_SHARD_TIMEOUT_MS, DEFAULTS.memoryShardTimeoutMs),
     microBatch: onOff('MICRO_BATCH', env.MICRO_BATCH, DEFAULTS.microBatch),
+    novelty: onOff('NOVELTY', env.NOVELTY, DEFAULTS.novelty),
+    alpha: alpha(env.CONFORMAL_ALPHA),
     bundleSource: bundleSourceKind(env.BUNDLE_SOURCE),
   }
 }
@@ -134,6 +144,13 @@ function shardCount(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULTS.memoryShards
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > MAX_MEMORY_SHARDS) throw new ConfigError(`MEMORY_SHARDS must be an integer in 0..${MAX_MEMORY_SHARDS} (0: no shards), got "${value}"`)
+  return n
+}
+
+function alpha(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const n = Number(value)
+  if (!(n > 0 && n < 1)) throw new ConfigError(`CONFORMAL_ALPHA must be a number in (0, 1), got "${value}"`)
   return n
 }
 

@@ -37,14 +37,19 @@ export const classifyRoute = createRoute({
 export function classifyRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(classifyRoute, async (c) => {
     const body = c.req.valid('json')
-    const { explain, k } = c.req.valid('query')
+    const { explain, k, alpha, abstain } = c.req.valid('query')
     const texts = body.texts ?? [body.text as string]
     const { maxBatch } = c.var.settings
     if (texts.length > maxBatch) throw invalidRequest([{ path: 'texts', message: `at most ${maxBatch} texts per request, got ${texts.length}` }])
     const model = await c.var.model()
     // Edits written elsewhere since this isolate's copy: at most MEMORY_SYNC_MS old (memory-sync.ts).
     await model.memory?.current(background(c))
-    const results = await model.classify(texts, { explain: explain === '1' || explain === 'true', params: k === undefined ? undefined : { k: Number(k) } })
+    const results = await model.classify(texts, {
+      explain: explain === '1' || explain === 'true',
+      params: k === undefined ? undefined : { k: Number(k) },
+      ...(alpha === undefined ? {} : { alpha: Number(alpha) }),
+      abstain: abstain === '1' || abstain === 'true',
+    })
     return c.json(body.texts ? { results } : results[0], 200)
   })
 }
