@@ -71,6 +71,10 @@ function expectAgrees(result: Classification, node: Classification, what: string
   expectSameScores(result.scores, node.scores, `${what} scores`)
   expectSameScores(result.base.scores, node.base.scores, `${what} base scores`)
   expect(result.neighbors, what).toHaveLength(node.neighbors!.length)
+  // Novelty comes from the same int8 search: equal up to the runtimes' embedding differences.
+  expect(Math.abs(result.novelty! - node.novelty!), `${what} novelty`).toBeLessThanOrEqual(1e-3)
+  expect(result.unfamiliar, what).toBe(node.unfamiliar)
+  expect(result.set, what).toEqual(node.set)
 }
 
 /** Classifies `text` through the page's form and returns the raw result the page rendered. */

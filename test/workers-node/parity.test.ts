@@ -1,5 +1,6 @@
 // The worker (onnxruntime-web in workerd, bundle from Workers Static Assets) and the Node library
-// (onnxruntime-node, bundle from the folder) must agree: same labels, scores within 1e-4.
+// (onnxruntime-node, bundle from the folder) must agree: same labels, sets and unfamiliar flags, scores within
+// 1e-4, novelty within 1e-3.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -38,7 +39,7 @@ describe(`worker and Node library agree on ${COUNT} texts of ${TEST_SPLIT}`, () 
     await worker?.dispose()
   })
 
-  it('same labels, scores within 1e-4', async () => {
+  it('same labels, sets and unfamiliar flags; scores within 1e-4, novelty within 1e-3', async () => {
     const started = performance.now()
     const fromWorker: Classification[] = []
     for (let i = 0; i < texts.length; i += BATCH) {
@@ -59,6 +60,8 @@ describe(`worker and Node library agree on ${COUNT} texts of ${TEST_SPLIT}`, () 
     for (const [i, w] of fromWorker.entries()) {
       const n = fromNode[i]
       if (w.label !== n.label || w.base.label !== n.base.label || w.truncated !== n.truncated) mismatches.push(`#${i}: worker ${w.label}/${w.base.label}, node ${n.label}/${n.base.label}`)
+      // novelty, unfamiliar and set: what src/resmem/novelty.ts and conformal.ts add, the same in both runtimes.
+      if (w.unfamiliar !== n.unfamiliar || JSON.stringify(w.set) !== JSON.stringify(n.set) || !(Math.abs(w.novelty! - n.novelty!) <= 1e-3)) mismatches.push(`#${i}: worker novelty ${w.novelty} ${w.unfamiliar} [${w.set}], node ${n.novelty} ${n.unfamiliar} [${n.set}]`)
       for (const [mine, theirs] of [
         [w.scores, n.scores],
         [w.base.scores, n.base.scores],
