@@ -1,5 +1,6 @@
 import type { ScoredPoint } from '../build/tune.ts'
 import type { EvalResult } from './run.ts'
+import { renderTrust } from './trust-report.ts'
 
 /**
  * The eval report: the table, and validation accuracy over k and sigma (one panel per temperature).
@@ -97,6 +98,6 @@ ${rows}
 <h2>Validation accuracy of ResMem over k and sigma (float32 memory; the int8 memory ships at the circled point)</h2>
 <p>${legend} &mdash; base model on val: ${baseValAccuracy.toFixed(4)} (dashed). The circle marks the setting the build chose.</p>
 <div class="panels">${temps.map((t) => panel(grid, t, yMin, yMax, chosen, baseValAccuracy)).join('\n')}</div>
-</body></html>
+${result.trust ? renderTrust(result.trust.result, result.trust.threshold) : ''}</body></html>
 `
 }

@@ -6,6 +6,7 @@
  * is the share of out-of-distribution texts that a threshold keeping 95% of the in-distribution ones lets through.
  */
 import type { ResMemClassifier } from '../../src/classifier.ts'
+import { CliError } from '../cli/errors.ts'
 import { conformalQuantile, predictionSet } from '../../src/resmem/conformal.ts'
 import type { LabelScore } from '../../src/types.ts'
 import type { LabelledExample } from '../data/index.ts'
@@ -132,4 +133,30 @@ export async function evaluateTrust(classifier: ResMemClassifier, test: readonly
     }
   }
   return { ood, coverage, novelty }
+}
+
+/** The texts of an OOD file: JSONL with a string field "text" per line (labels, if any, are not read). */
+export async function readOodTexts(file: string): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises')
+  let content: string
+  try {
+    content = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new CliError(`--ood ${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  const texts: string[] = []
+  for (const [i, line] of content.split('\n').entries()) {
+    if (!line.trim()) continue
+    let row: unknown
+    try {
+      row = JSON.parse(line)
+    } catch {
+      throw new CliError(`--ood ${file}: line ${i + 1}: not valid JSON`)
+    }
+    const text = (row as { text?: unknown })?.text
+    if (typeof text !== 'string' || !text.trim()) throw new CliError(`--ood ${file}: line ${i + 1}: field "text": expected a non-empty string`)
+    texts.push(text)
+  }
+  if (!texts.length) throw new CliError(`--ood ${file}: no texts`)
+  return texts
 }

@@ -37,6 +37,11 @@ export interface CreateClassifierOptions {
   runtimeUrl?: string | URL
   /** The worker script. Default: worker.js beside this module (as `npm run build:web` lays them out). */
   workerUrl?: string | URL
+  /**
+   * Headers of the bundle's requests, e.g. `{ authorization: 'Bearer <token>' }` for a worker whose API_TOKEN
+   * guards /v1/model/files/.
+   */
+  headers?: Record<string, string>
 }
 
 export interface BrowserClassifier {
@@ -111,6 +116,7 @@ export async function createClassifier(options: CreateClassifierOptions): Promis
           modelUrl: absolute(options.modelUrl)!,
           memoryUrl: absolute(options.memoryUrl),
           runtimeUrl: absolute(options.runtimeUrl),
+          ...(options.headers ? { headers: options.headers } : {}),
           device: options.device ?? 'auto',
           cache: options.cache ?? DEFAULT_CACHE,
         },

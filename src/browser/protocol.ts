@@ -17,6 +17,8 @@ export interface WorkerLoadOptions {
   runtimeUrl?: string
   /** Cache Storage name, or false to always use the network. */
   cache: string | false
+  /** Headers of the bundle's requests (not the runtime's): an Authorization header behind an API token. */
+  headers?: Record<string, string>
 }
 
 /** What loading is doing, for a progress bar. */
