@@ -35,6 +35,15 @@ detection by novelty against max-softmax and energy (AUROC, FPR at 95% TPR; test
 plus the shipped sets for spam and langid) and conformal coverage and mean set size on test.
 --ood FILE      a JSONL file of texts unlike the training data (field "text"); may be repeated.`
 
+/** Both on/off rules on val (kept: McNemar; recorded: expected gain), and what "on" did on test. */
+export function ruleLine(result: EvalResult): string {
+  const alt = result.decision.alternative!
+  const on = result.memory === 'on' ? result.difference : result.differenceIfOn
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`
+  const effect = on ? `; memory on, on test: ${pct(on.estimate)} points (${pct(on.low)} to ${pct(on.high)})` : ''
+  return `on/off rules on val: McNemar (served) ${result.memory.toUpperCase()}, p = ${result.decision.pValue.toPrecision(3)}; expected gain ${alt.on ? 'ON' : 'OFF'}, ${alt.reason}${effect}`
+}
+
 export function formatTable(result: EvalResult): string {
   const header = ['method', 'accuracy', '95% interval', 'macro_f1', 'ece', 'nll', 'brier', 'memory_bytes', 'build_s', 'settings (val)']
   const last = header.length - 1
@@ -62,6 +71,7 @@ export function formatTable(result: EvalResult): string {
     ...lines.map(fmt),
     `resmem-int8 - base on test: ${pct(d.estimate)} points (95% paired bootstrap ${pct(d.low)} to ${pct(d.high)})`,
     ...(result.differenceIfOn ? [`had the memory been on: ${pct(result.differenceIfOn.estimate)} points (${pct(result.differenceIfOn.low)} to ${pct(result.differenceIfOn.high)})`] : []),
+    ...(result.decision.alternative ? [ruleLine(result)] : []),
   ].join('\n')
 }
 

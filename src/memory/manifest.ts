@@ -82,6 +82,8 @@ export const MemoryDecision = z.object({
   losses: z.number().int().nonnegative(),
   pValue: z.number().min(0).max(1),
   inSample: z.object({ gains: z.number().int().nonnegative(), losses: z.number().int().nonnegative(), pValue: z.number().min(0).max(1) }).optional(),
+  /** The rule not served, on the same cross-fitted evidence (scripts/build/select.ts expectedGainRule). */
+  alternative: z.object({ rule: z.string(), on: z.boolean(), gain: z.number(), lower: z.number(), tolerance: z.number(), reason: z.string() }).optional(),
 })
 export type MemoryDecision = z.infer<typeof MemoryDecision>
 
