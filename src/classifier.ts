@@ -73,6 +73,21 @@ export function labelScores(labels: readonly string[], probs: ArrayLike<number>)
     .sort((a, b) => b.score - a.score || (a.label < b.label ? -1 : 1))
 }
 
+/** What a classifier serves now (GET /v1/model `served`). */
+export interface ServedState {
+  /** 'off': val turned the built memory off (manifest memory.decision); learned rows still answer near them. */
+  builtMemory: 'on' | 'off'
+  k: number
+  /** Cosine distance within which rows count; null: no radius (a build made before locality). */
+  radius: number | null
+  /** Learned rows served: live edits plus edits folded into the build, forgotten ones left out. */
+  learnedRows: number
+  /** Whether answers carry novelty and unfamiliar. */
+  novelty: boolean
+  /** Miscoverage of the sets; null: the build has no conformal scores. */
+  alpha: number | null
+}
+
 /** Why a caller who asked to abstain gets no label: an unfamiliar text, or a set of other than one label. */
 function abstention(r: Classification): 'unfamiliar' | 'ambiguous' | 'empty' | undefined {
   if (r.unfamiliar) return 'unfamiliar'
@@ -188,6 +203,25 @@ export class ResMemClassifier {
       // Folded edits are rows of memory.bin after the kept built rows: they answer as the edits they were.
       isLearned: (hit) => hit.source === 'edit' || hit.row! >= keptRows,
     }
+  }
+
+  /** What answers now: the built memory on or off, the radius, how many learned rows (live and folded) count. */
+  servedState(): ServedState {
+    return {
+      builtMemory: this.params.k > 0 ? 'on' : 'off',
+      k: this.params.k,
+      radius: Number.isFinite(this.radius) ? this.radius : null,
+      learnedRows: (this.edits?.size ?? 0) + this.foldedLearned(),
+      novelty: this.novelty,
+      alpha: this.bundle.manifest.conformal ? this.alpha : null,
+    }
+  }
+
+  /** Folded edits (memory.bin rows after the kept built rows) not forgotten since. */
+  private foldedLearned(): number {
+    let n = 0
+    for (let row = this.fold.keptRows; row < this.fold.rows; row++) if (!this.memory.forgotten.has(row)) n++
+    return n
   }
 
   /** Whether the memory holds rows learned since the training build (live edits or folded ones). */

@@ -5,7 +5,7 @@
  * deployment cannot turn every request into a 10 MB asset read), then the next request tries again.
  */
 import { loadBundle } from '../src/bundle/load.ts'
-import { ResMemClassifier, type ClassifyOptions } from '../src/classifier.ts'
+import { ResMemClassifier, type ClassifyOptions, type ServedState } from '../src/classifier.ts'
 import type { Manifest } from '../src/memory/manifest.ts'
 import type { Answer } from '../src/types.ts'
 import type { FileSource } from '../src/bundle/source.ts'
@@ -26,6 +26,8 @@ export interface ServedModel {
   /** The memory's edits (POST/DELETE /v1/memory); absent without the EDIT_LOG binding or for a float32 memory. */
   readonly memory?: MemorySync
   classify(texts: readonly string[], options?: ClassifyOptions): Promise<Answer[]>
+  /** What answers now (GET /v1/model `served`). */
+  served(): ServedState
 }
 
 export type ModelLoader = (env: Bindings, settings: Settings) => Promise<ServedModel>
@@ -61,6 +63,7 @@ export async function loadServedModel(source: FileSource, env: Bindings, setting
     runtime,
     memory,
     classify: (texts, options) => classifier.classify(texts, options),
+    served: () => classifier.servedState(),
   }
 }
 

@@ -75,7 +75,18 @@ export const Classification = z
 
 export const ClassifyResults = z.object({ results: z.array(Classification) }).openapi('ClassifyResults')
 
-export const ModelInfo = Manifest.openapi('Manifest', { description: "The bundle's manifest.json: labels, served k, sigma and T, memory rows and quantization, whether the memory is on and why (memory.decision), the score temperatures fitted on val (calibration), file fingerprints, versions." })
+export const ServedState = z
+  .object({
+    builtMemory: z.enum(['on', 'off']),
+    k: z.number().int(),
+    radius: z.number().nullable(),
+    learnedRows: z.number().int(),
+    novelty: z.boolean(),
+    alpha: z.number().nullable(),
+  })
+  .openapi('Served', { description: 'What answers now: the built memory on or off (val decided), k, the locality radius, learned rows (live and folded, not forgotten), whether answers carry novelty, the miscoverage of the sets.' })
+
+export const ModelInfo = Manifest.extend({ served: ServedState }).openapi('Manifest', { description: "The bundle's manifest.json: labels, served k, sigma and T, memory rows and quantization, whether the memory is on and why (memory.decision), the score temperatures fitted on val (calibration), file fingerprints, versions." })
 
 export const Health = z
   .object({

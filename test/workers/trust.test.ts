@@ -66,6 +66,8 @@ describe('novelty, unfamiliar and set from the worker', () => {
     const app = isolate({ MEMORY_SYNC_MS: '0' })
     const before = await answer(app, NOTE)
     const { ids } = await app.learn([{ text: NOTE, label: 'ham' }])
+    const served = (await (await app.request('/v1/model', { headers: AUTH })).json()) as { served: { learnedRows: number; builtMemory: string } }
+    expect(served.served).toMatchObject({ learnedRows: 1, builtMemory: STAGED_MANIFEST.resmem.k > 0 ? 'on' : 'off' })
     const after = await answer(app, NOTE, '?explain=1')
     expect(after).toMatchObject({ label: 'ham', unfamiliar: false, neighbors: [{ source: 'edit', id: ids[0], weight: 1 }] })
     expect(after.novelty).toBeLessThan(0.01)
