@@ -273,7 +273,15 @@ describe('demo page in Chromium', () => {
   try {
     const classifier = await createClassifier({ modelUrl: '${origin}/v1/model/files/', onProgress: (p) => (window.progress = p) })
     const result = await classifier.classify(${JSON.stringify(TEXTS[SECOND])}, { explain: true })
-    window.embedded = { device: classifier.device, result }
+    // Locality in the browser library: a taught text answers its label; forgetting it gives the answer back.
+    const note = ${JSON.stringify(TO_CORRECT[MODEL])}
+    const before = await classifier.classify(note, { explain: true })
+    const taughtLabel = before.label === ${JSON.stringify(FIRST)} ? ${JSON.stringify(SECOND)} : ${JSON.stringify(FIRST)}
+    const [id] = await classifier.learn([{ text: note, label: taughtLabel }])
+    const taught = await classifier.classify(note, { explain: true })
+    await classifier.forget([id])
+    const back = await classifier.classify(note, { explain: true })
+    window.embedded = { device: classifier.device, result, locality: { before, taughtLabel, taught, back } }
   } catch (err) {
     window.embedded = { error: String(err && err.message || err) }
   }
@@ -289,11 +297,16 @@ describe('demo page in Chromium', () => {
         const last = await embedPage.evaluate(() => (window as { progress?: unknown }).progress).catch(() => undefined)
         throw new Error(`the embedded classifier did not answer in 90 s; its last progress report: ${JSON.stringify(last)}`, { cause: err })
       })
-    const embedded = (await handle.jsonValue()) as { device?: string; result?: Classification; error?: string }
+    const embedded = (await handle.jsonValue()) as { device?: string; result?: Classification; error?: string; locality?: { before: Classification; taughtLabel: string; taught: Classification; back: Classification } }
     expect(embedded.error).toBeUndefined()
     expect(embedded.device).toBe('wasm')
     const [expected] = await node.classify([TEXTS[SECOND]], { explain: true })
     expectAgrees(embedded.result!, expected, `embedded on another origin, ${SECOND} text`)
+    const { before, taughtLabel, taught, back } = embedded.locality!
+    expect(taught.label).toBe(taughtLabel)
+    expect(taught.neighbors).toEqual([expect.objectContaining({ source: 'edit', label: taughtLabel, weight: 1 })])
+    expect(taught.unfamiliar).toBe(false)
+    expect(back).toEqual(before)
     expect(pageErrors).toEqual([])
   })
 })
