@@ -8,10 +8,12 @@ import { encodeRow, type EncodedRow } from './memory/row.ts'
 import { EditOverlay, SegmentedMemory, builtSegment, type Hit, type Segment } from './memory/segments/index.ts'
 import { MicroBatcher } from './model/micro-batch.ts'
 import { ModelRunner, type ModelOutputs, type OrtRuntime } from './model/runner.ts'
-import { MemorySearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
-import { BASE_FLOOR, calibrate } from './resmem/calibrate.ts'
+import { MemorySearch, type LocalSearch, type ResMemParams, type ResMemDecision } from './resmem/search.ts'
+import { servedScores } from './resmem/calibrate.ts'
+import { isUnfamiliar } from './resmem/novelty.ts'
+import { DEFAULT_ALPHA, conformalQuantile, predictionSet } from './resmem/conformal.ts'
 import { TextTokenizer } from './tokenize/index.ts'
-import type { Classification, Example, LabelScore, Neighbor } from './types.ts'
+import type { Answer, Classification, Example, LabelScore, Neighbor } from './types.ts'
 
 export interface ClassifierOptions {
   ort: OrtRuntime
@@ -33,6 +35,13 @@ export interface ClassifierOptions {
    * length per run so every answer is the one the text gets alone (src/model/micro-batch.ts). Off by default.
    */
   microBatch?: boolean
+  /**
+   * Report `novelty` and `unfamiliar` (default true). Off, a build whose memory is off skips the search until
+   * rows are learned.
+   */
+  novelty?: boolean
+  /** The deployment's miscoverage of prediction sets (default: the manifest's `conformal.alpha`, 0.1). */
+  alpha?: number
 }
 
 /**
@@ -46,6 +55,13 @@ export interface ClassifyOptions {
   explain?: boolean
   /** Override the tuned k or sigma. */
   params?: InferenceParams
+  /** Miscoverage of `set` for this request, in (0, 1) (default: the deployment's). */
+  alpha?: number
+  /**
+   * Answer `label: null` (and `score: null`, with `abstained` saying why) when the text is unfamiliar or the
+   * prediction set does not hold exactly one label: a caller reading only `label` cannot take it for a label.
+   */
+  abstain?: boolean
 }
 
 /** Sorted `{label, score}` list. ResMem sums can dip below 0: clip and renormalise (argmax is unchanged). */
@@ -55,6 +71,28 @@ export function labelScores(labels: readonly string[], probs: ArrayLike<number>)
   return labels
     .map((label, i) => ({ label, score: sum > 0 ? Math.max(0, probs[i]) / sum : 1 / labels.length }))
     .sort((a, b) => b.score - a.score || (a.label < b.label ? -1 : 1))
+}
+
+/** What a classifier serves now (GET /v1/model `served`). */
+export interface ServedState {
+  /** 'off': val turned the built memory off (manifest memory.decision); learned rows still answer near them. */
+  builtMemory: 'on' | 'off'
+  k: number
+  /** Cosine distance within which rows count; null: no radius (a build made before locality). */
+  radius: number | null
+  /** Learned rows served: live edits plus edits folded into the build, forgotten ones left out. */
+  learnedRows: number
+  /** Whether answers carry novelty and unfamiliar. */
+  novelty: boolean
+  /** Miscoverage of the sets; null: the build has no conformal scores. */
+  alpha: number | null
+}
+
+/** Why a caller who asked to abstain gets no label: an unfamiliar text, or a set of other than one label. */
+function abstention(r: Classification): 'unfamiliar' | 'ambiguous' | 'empty' | undefined {
+  if (r.unfamiliar) return 'unfamiliar'
+  if (r.set && r.set.length !== 1) return r.set.length ? 'ambiguous' : 'empty'
+  return undefined
 }
 
 /** text -> tokens -> model (logits, embedding) -> memory search -> ResMem combine -> result. */
@@ -70,11 +108,14 @@ export class ResMemClassifier {
   private readonly search: MemorySearch
   /** The last id learn() or applyEdits() used. */
   private lastIssued = 0
-  /**
-   * When the build turned the memory off (manifest memory.decision): the tuned point, served once rows have been
-   * learned since the build, so that what a caller teaches answers in the context of the built rows.
-   */
-  private readonly offTuned: ResMemParams | undefined
+  /** Rows searched for a learned row near the text: the tuned k, even when the build turned the built memory off. */
+  private readonly learnedK: number
+  /** Cosine distance within which a row counts (manifest `locality.radius`; none in older builds). */
+  readonly radius: number
+  /** Whether answers carry `novelty` (ClassifierOptions.novelty). */
+  readonly novelty: boolean
+  /** The deployment's miscoverage of prediction sets. */
+  readonly alpha: number
   private readonly batchSize: number
   /** Set when options.microBatch is on. */
   readonly microBatcher: MicroBatcher | undefined
@@ -106,9 +147,10 @@ export class ResMemClassifier {
         : undefined
     this.memory = new SegmentedMemory(this.edits ? [...built, this.edits] : built, memory.dim)
     this.search = new MemorySearch(this.memory)
-    const { decision } = bundle.manifest.memory
-    const tuned = bundle.manifest.tuning.best
-    this.offTuned = decision && !decision.on && this.edits && tuned.k > 0 ? { k: tuned.k, sigma: tuned.sigma, temperature } : undefined
+    this.learnedK = Math.max(1, k, bundle.manifest.tuning.best.k)
+    this.radius = bundle.manifest.locality?.radius ?? Infinity
+    this.novelty = options.novelty ?? true
+    this.alpha = options.alpha ?? bundle.manifest.conformal?.alpha ?? DEFAULT_ALPHA
   }
 
   static async create(bundle: Bundle, options: ClassifierOptions): Promise<ResMemClassifier> {
@@ -143,12 +185,50 @@ export class ResMemClassifier {
   }
 
   decide(logits: Float32Array, embedding: Float32Array, params: InferenceParams = {}): Promise<ResMemDecision> {
-    // Memory off and no k asked for: the base model until rows are learned, then the whole memory (built and
-    // learned rows) at the tuned point. Searched alone, a few learned rows would be every text's nearest
-    // neighbours and move every answer (spam test 98.2% -> 69.5% after 30 casual notes); among the built rows
-    // they move only the texts near them.
-    if (this.offTuned && params.k === undefined && this.edits!.size > 0) return this.search.decide(logits, embedding, { ...this.offTuned, sigma: params.sigma ?? this.offTuned.sigma })
-    return this.search.decide(logits, embedding, this.served(params))
+    return this.search.decide(logits, embedding, this.served(params), this.localSearch(params))
+  }
+
+  /**
+   * What one search fetches and which rows count (src/resmem/locality.ts): the built memory's k (0 when the build
+   * turned it off), learned rows within the radius whatever the build decided, one row for novelty; k = 0 asked
+   * for gives the base model alone.
+   */
+  private localSearch(params: InferenceParams): LocalSearch {
+    const builtK = params.k ?? this.params.k
+    const noveltyK = this.novelty ? 1 : 0
+    if (builtK === 0 && params.k === 0) return { searchK: noveltyK, builtK: 0, radius: this.radius, isLearned: () => false }
+    const keptRows = this.fold.keptRows
+    return {
+      searchK: Math.max(builtK, this.hasLearned() ? this.learnedK : 0, noveltyK),
+      builtK,
+      radius: this.radius,
+      // Folded edits are rows of memory.bin after the kept built rows: they answer as the edits they were.
+      isLearned: (hit) => hit.source === 'edit' || hit.row! >= keptRows,
+    }
+  }
+
+  /** What answers now: the built memory on or off, the radius, how many learned rows (live and folded) count. */
+  servedState(): ServedState {
+    return {
+      builtMemory: this.params.k > 0 ? 'on' : 'off',
+      k: this.params.k,
+      radius: Number.isFinite(this.radius) ? this.radius : null,
+      learnedRows: (this.edits?.size ?? 0) + this.foldedLearned(),
+      novelty: this.novelty,
+      alpha: this.bundle.manifest.conformal ? this.alpha : null,
+    }
+  }
+
+  /** Folded edits (memory.bin rows after the kept built rows) not forgotten since. */
+  private foldedLearned(): number {
+    let n = 0
+    for (let row = this.fold.keptRows; row < this.fold.rows; row++) if (!this.memory.forgotten.has(row)) n++
+    return n
+  }
+
+  /** Whether the memory holds rows learned since the training build (live edits or folded ones). */
+  private hasLearned(): boolean {
+    return (this.edits?.size ?? 0) > 0 || this.fold.rows > this.fold.keptRows
   }
 
   /** The tuned settings with a caller's k and sigma; T is always the memory's (an untyped caller's is dropped). */
@@ -156,14 +236,16 @@ export class ResMemClassifier {
     return { k: params.k ?? this.params.k, sigma: params.sigma ?? this.params.sigma, temperature: this.params.temperature }
   }
 
-  async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<Classification[]> {
+  classify(texts: readonly string[], options?: ClassifyOptions & { abstain?: false }): Promise<Classification[]>
+  classify(texts: readonly string[], options?: ClassifyOptions): Promise<Answer[]>
+  async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<Answer[]> {
     const { outputs, truncated } = await this.embed(texts)
-    const results: Classification[] = []
+    const results: Answer[] = []
     for (const out of outputs) {
       for (let b = 0; b < out.batch; b++) {
         const logits = out.logits.subarray(b * out.classes, (b + 1) * out.classes)
         const embedding = this.keyOf(out.embedding.subarray(b * out.dim, (b + 1) * out.dim))
-        results.push(this.toResult(await this.decide(logits, embedding, options.params), truncated[results.length], options.explain ?? false))
+        results.push(this.toResult(await this.decide(logits, embedding, options.params), truncated[results.length], options))
       }
     }
     return results
@@ -261,13 +343,11 @@ export class ResMemClassifier {
     return this.edits
   }
 
-  private toResult(d: ResMemDecision, truncated: boolean, explain: boolean): Classification {
+  private toResult(d: ResMemDecision, truncated: boolean, options: ClassifyOptions): Answer {
     // Calibrated on val (manifest `calibration`): neighbours' answers and the base's each have their temperature.
-    const cal = this.bundle.manifest.calibration
-    const memoryScores = (probs: Float32Array) => (cal ? calibrate(probs, { temperature: cal.memory, floor: cal.floor }) : probs)
-    const baseScoresOf = (probs: Float32Array) => (cal ? calibrate(probs, { temperature: cal.base, floor: BASE_FLOOR }) : probs)
-    const scores = labelScores(this.labels, d.neighbors.length ? memoryScores(d.probs) : baseScoresOf(d.probs))
-    const baseScores = labelScores(this.labels, baseScoresOf(d.base))
+    const served = servedScores(d, this.bundle.manifest.calibration)
+    const scores = labelScores(this.labels, served.scores)
+    const baseScores = labelScores(this.labels, served.base)
     const result: Classification = {
       label: scores[0].label,
       score: scores[0].score,
@@ -275,8 +355,15 @@ export class ResMemClassifier {
       base: { label: baseScores[0].label, score: baseScores[0].score, scores: baseScores },
       truncated,
     }
-    if (explain) result.neighbors = d.neighbors.map((hit, i) => this.neighbor(hit, d.weights[i]))
-    return result
+    const { locality, conformal } = this.bundle.manifest
+    if (this.novelty && d.novelty !== undefined) {
+      result.novelty = d.novelty
+      if (locality) result.unfamiliar = isUnfamiliar(d.novelty, locality.novelty.threshold)
+    }
+    if (conformal) result.set = predictionSet(scores, conformalQuantile(conformal.nonconformity, options.alpha ?? this.alpha))
+    if (options.explain) result.neighbors = d.neighbors.map((hit, i) => this.neighbor(hit, d.weights[i]))
+    const why = options.abstain ? abstention(result) : undefined
+    return why ? { ...result, label: null, score: null, abstained: why } : result
   }
 
   private neighbor(hit: Hit, weight: number): Neighbor {

@@ -10,7 +10,7 @@
  * const classifier = await ResMemClassifier.create(bundle, { ort })
  * const [result] = await classifier.classify(['WIN a FREE cruise, click now'], { explain: true })
  */
-export type { Classification, LabelScore, Neighbor, BasePrediction, Example } from './types.ts'
+export type { Answer, Classification, LabelScore, Neighbor, BasePrediction, Example } from './types.ts'
 
 export { ResMemClassifier, labelScores } from './classifier.ts'
 export type { ClassifierOptions, ClassifyOptions } from './classifier.ts'

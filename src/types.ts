@@ -40,7 +40,19 @@ export interface Classification {
   truncated: boolean
   /** Present when explain was requested. */
   neighbors?: Neighbor[]
+  /** Cosine distance from the text's key to its nearest live memory row, built or learned (absent with novelty off). */
+  novelty?: number
+  /** Whether `novelty` lies beyond the threshold fitted on val (absent for builds without `locality`). */
+  unfamiliar?: boolean
+  /** Labels that hold the true one with probability >= 1 - alpha on data like val (absent for builds without `conformal`). */
+  set?: string[]
 }
+
+/**
+ * What classify({abstain: true}) answers: a Classification, or, when the text is unfamiliar or its set does not
+ * hold exactly one label, the same with `label` and `score` null and `abstained` saying why.
+ */
+export type Answer = Classification | (Omit<Classification, 'label' | 'score'> & { label: null; score: null; abstained: 'unfamiliar' | 'ambiguous' | 'empty' })
 
 /** A labelled example to learn. */
 export interface Example {

@@ -5,9 +5,9 @@
  * deployment cannot turn every request into a 10 MB asset read), then the next request tries again.
  */
 import { loadBundle } from '../src/bundle/load.ts'
-import { ResMemClassifier, type ClassifyOptions } from '../src/classifier.ts'
+import { ResMemClassifier, type ClassifyOptions, type ServedState } from '../src/classifier.ts'
 import type { Manifest } from '../src/memory/manifest.ts'
-import type { Classification } from '../src/types.ts'
+import type { Answer } from '../src/types.ts'
 import type { FileSource } from '../src/bundle/source.ts'
 import { assetsSource } from './assets.ts'
 import { bundleSource } from './bundle-source.ts'
@@ -25,7 +25,9 @@ export interface ServedModel {
   readonly runtime: { onnxruntime: string; knn: string; loadMs: number }
   /** The memory's edits (POST/DELETE /v1/memory); absent without the EDIT_LOG binding or for a float32 memory. */
   readonly memory?: MemorySync
-  classify(texts: readonly string[], options?: ClassifyOptions): Promise<Classification[]>
+  classify(texts: readonly string[], options?: ClassifyOptions): Promise<Answer[]>
+  /** What answers now (GET /v1/model `served`). */
+  served(): ServedState
 }
 
 export type ModelLoader = (env: Bindings, settings: Settings) => Promise<ServedModel>
@@ -52,7 +54,7 @@ export async function loadServedModel(source: FileSource, env: Bindings, setting
   // Sharded, the isolate loads none of the memory's rows: the shard objects hold them.
   const bundle = await loadBundle(source, shards > 0 ? { rows: { first: 0, end: 0 } } : { keyIndex: simdKeyIndex })
   const builtSegments = shards > 0 ? shardSegments(env.MEMORY_SHARD!, bundle.manifest, { model: settings.model, count: shards, timeoutMs: settings.memoryShardTimeoutMs }) : undefined
-  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, releaseModelBytes: true, builtSegments, microBatch: settings.microBatch })
+  const classifier = await ResMemClassifier.create(bundle, { ort: workerdOrt, createIndex: simdIndex, batchSize: ORT_BATCH, releaseModelBytes: true, builtSegments, microBatch: settings.microBatch, novelty: settings.novelty, alpha: settings.alpha })
   const knn = shards > 0 ? `${KNN_KERNEL} in ${shards} Durable Object shards` : KNN_KERNEL
   const runtime = { onnxruntime: `onnxruntime-web ${ORT_VERSION} (wasm, 1 thread)`, knn, loadMs: Date.now() - started }
   const memory = env.EDIT_LOG && classifier.edits ? new MemorySync(classifier, bundle.manifest, env.EDIT_LOG, { bundle: settings.model, syncMs: settings.memorySyncMs, maxStaleMs: settings.memoryMaxStaleMs, logTimeoutMs: settings.memoryLogTimeoutMs }) : undefined
@@ -61,6 +63,7 @@ export async function loadServedModel(source: FileSource, env: Bindings, setting
     runtime,
     memory,
     classify: (texts, options) => classifier.classify(texts, options),
+    served: () => classifier.servedState(),
   }
 }
 

@@ -57,6 +57,10 @@ export interface Bindings {
   MICRO_BATCH?: string
   /** Labels that /v1/openai/moderations reports as flagged (comma-separated); unset: that route answers 501. */
   MODERATION_LABELS?: string
+  /** "off": answers carry no `novelty`/`unfamiliar`, and a build whose memory is off skips the search; default "on". */
+  NOVELTY?: string
+  /** The deployment's miscoverage of prediction sets `set`, in (0, 1); default: the manifest's (0.1). */
+  CONFORMAL_ALPHA?: string
 }
 
 export interface Settings {
@@ -77,6 +81,10 @@ export interface Settings {
   memoryShardTimeoutMs: number
   /** Texts of concurrent requests share onnxruntime runs (MICRO_BATCH). */
   microBatch: boolean
+  /** Answers carry `novelty` and `unfamiliar` (NOVELTY). */
+  novelty: boolean
+  /** CONFORMAL_ALPHA; undefined: the manifest's. */
+  alpha?: number
   /** Where bundles are read (BUNDLE_SOURCE). */
   bundleSource: BundleSourceKind
   /** Labels flagged by the moderation route (MODERATION_LABELS); undefined: not configured. */
@@ -87,7 +95,7 @@ export interface Settings {
 
 export type BundleSourceKind = 'assets' | 'r2'
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryWritesPerMinute: 60, memoryMaxStaleMs: 60_000, memoryLogTimeoutMs: 5000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, bundleSource: 'assets' }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryWritesPerMinute: 60, memoryMaxStaleMs: 60_000, memoryLogTimeoutMs: 5000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, novelty: true, bundleSource: 'assets' }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -142,6 +150,8 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     memoryShards: shardCount(env.MEMORY_SHARDS),
     memoryShardTimeoutMs: positiveInt('MEMORY_SHARD_TIMEOUT_MS', env.MEMORY_SHARD_TIMEOUT_MS, DEFAULTS.memoryShardTimeoutMs),
     microBatch: onOff('MICRO_BATCH', env.MICRO_BATCH, DEFAULTS.microBatch),
+    novelty: onOff('NOVELTY', env.NOVELTY, DEFAULTS.novelty),
+    alpha: alpha(env.CONFORMAL_ALPHA),
     bundleSource: bundleSourceKind(env.BUNDLE_SOURCE),
     moderationLabels: env.MODERATION_LABELS?.trim() ? list(env.MODERATION_LABELS) : undefined,
     publicModelFiles: trueFalse('PUBLIC_MODEL_FILES', env.PUBLIC_MODEL_FILES),
@@ -169,6 +179,13 @@ function trueFalse(name: string, value: string | undefined): boolean | undefined
   if (value === undefined || value === '') return undefined
   if (value === 'true' || value === 'false') return value === 'true'
   throw new ConfigError(`${name} must be "true" or "false" (or unset), got "${value}"`)
+}
+
+function alpha(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const n = Number(value)
+  if (!(n > 0 && n < 1)) throw new ConfigError(`CONFORMAL_ALPHA must be a number in (0, 1), got "${value}"`)
+  return n
 }
 
 function onOff(name: string, value: string | undefined, fallback: boolean): boolean {

@@ -33,7 +33,16 @@ export const ClassifyQuery = z.strictObject({
     .regex(/^(0|[1-9]\d{0,2})$/, 'an integer from 0 to 256')
     .refine((v) => Number(v) <= 256, 'an integer from 0 to 256')
     .optional()
-    .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the served number of neighbours; 0 answers with the base model alone (no memory search). When the build turned the memory off (GET /v1/model: memory.decision), the base model answers until examples are learned (POST /v1/memory), then built and learned rows at the tuned k; a k here searches built and learned rows.', example: '0' }),
+    .openapi({ param: { name: 'k', in: 'query' }, description: 'Override the served number of built neighbours; 0 answers with the base model alone (learned rows included; novelty is still reported). Without it, built rows count only when the build served the memory (GET /v1/model: resmem.k, memory.decision); learned rows (POST /v1/memory) count within `locality.radius` either way.', example: '0' }),
+  alpha: z
+    .string()
+    .regex(/^0?\.\d*[1-9]\d*$/, 'a number in (0, 1), e.g. 0.05')
+    .optional()
+    .openapi({ param: { name: 'alpha', in: 'query' }, description: 'Miscoverage of `set` for this request (default: CONFORMAL_ALPHA, else the manifest\'s conformal.alpha, 0.1).', example: '0.05' }),
+  abstain: z
+    .enum(['0', '1', 'true', 'false'])
+    .optional()
+    .openapi({ param: { name: 'abstain', in: 'query' }, description: 'Set to 1 to get `label: null`, `score: null` and `abstained` when the text is unfamiliar or `set` does not hold exactly one label.', example: '1' }),
 })
 
 /** The options of RPC `classify` (workers/rpc.ts): ClassifyQuery's, typed as values rather than query strings. */
@@ -57,18 +66,33 @@ export const Neighbor = z
 
 export const Classification = z
   .object({
-    label: z.string().openapi({ description: 'The ResMem label: argmax of softmax(z/T) + sum_i w_i r_i.' }),
-    score: z.number(),
+    label: z.string().nullable().openapi({ description: 'The ResMem label: argmax of softmax(z/T) + sum_i w_i r_i; null only with ?abstain=1 when it applies.' }),
+    score: z.number().nullable(),
     scores: z.array(LabelScore).openapi({ description: 'All labels, highest score first.' }),
     base: z.object({ label: z.string(), score: z.number(), scores: z.array(LabelScore) }).openapi({ description: 'What the base model alone says, softmax(z/T).' }),
     truncated: z.boolean().openapi({ description: "Whether the text was cut to the model's maximum number of tokens." }),
     neighbors: z.array(Neighbor).optional().openapi({ description: 'Only with ?explain=1.' }),
+    novelty: z.number().optional().openapi({ description: "Cosine distance from the text's key to its nearest live memory row, built or learned (absent with NOVELTY=off)." }),
+    unfamiliar: z.boolean().optional().openapi({ description: 'novelty beyond the threshold fitted on val (GET /v1/model: locality.novelty), under which 95% of val texts lie.' }),
+    set: z.array(z.string()).optional().openapi({ description: 'Split conformal prediction set: holds the true label with probability >= 1 - alpha on data like val.' }),
+    abstained: z.enum(['unfamiliar', 'ambiguous', 'empty']).optional().openapi({ description: 'Why label is null (only with ?abstain=1).' }),
   })
   .openapi('Classification')
 
 export const ClassifyResults = z.object({ results: z.array(Classification) }).openapi('ClassifyResults')
 
-export const ModelInfo = Manifest.openapi('Manifest', { description: "The bundle's manifest.json: labels, served k, sigma and T, memory rows and quantization, whether the memory is on and why (memory.decision), the score temperatures fitted on val (calibration), file fingerprints, versions." })
+export const ServedState = z
+  .object({
+    builtMemory: z.enum(['on', 'off']),
+    k: z.number().int(),
+    radius: z.number().nullable(),
+    learnedRows: z.number().int(),
+    novelty: z.boolean(),
+    alpha: z.number().nullable(),
+  })
+  .openapi('Served', { description: 'What answers now: the built memory on or off (val decided), k, the locality radius, learned rows (live and folded, not forgotten), whether answers carry novelty, the miscoverage of the sets.' })
+
+export const ModelInfo = Manifest.extend({ served: ServedState }).openapi('Manifest', { description: "The bundle's manifest.json: labels, served k, sigma and T, memory rows and quantization, whether the memory is on and why (memory.decision), the score temperatures fitted on val (calibration), file fingerprints, versions." })
 
 export const Health = z
   .object({

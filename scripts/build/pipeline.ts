@@ -24,6 +24,7 @@ import { baseCorrectness, decideMemory, type MemoryDecision } from './select.ts'
 import { chooseKey } from './key-choice.ts'
 import { fitCalibration } from './calibrate.ts'
 import { fitCpuBudget } from './cpu-budget.ts'
+import { fitLocality } from './locality.ts'
 
 export const VERSIONS: Record<string, string> = {
   'resmem-edge': ownPackage().version,
@@ -157,6 +158,8 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
   let memory = buildMemory(train.split, { labels, temperature: best.temperature, modelFingerprint: prepared.fingerprint, dtype })
   // Score temperatures on val, with the memory as built from train (before any folded edits).
   const calibration = await fitCalibration(memory, val.split, best, createIndex)
+  // Radius, novelty threshold and conformal scores on val, with the answers served (built memory on or off).
+  const { locality, conformal } = await fitLocality(memory, val.split, labels, { k: decision.on ? best.k : 0, sigma: best.sigma, temperature: best.temperature }, calibration, createIndex)
   // Tuned on the training rows alone, as without edits: the folded memory answers as the served one did.
   const folded = edits ? await foldInto(edits, memory) : undefined
   if (folded) memory = folded.memory
@@ -198,6 +201,8 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
       decision,
     },
     calibration,
+    locality,
+    conformal,
     tuning: { split: 'val', examples: val.split.rows, grid: grid.map(({ k, sigma, temperature, accuracy }) => ({ k, sigma, temperature, accuracy })), best: { k: best.k, sigma: best.sigma, temperature: best.temperature, accuracy: best.accuracy }, baseAccuracy: baseAccuracy(val.split), ...(auto ? { keys: auto.candidates.map((c) => ({ key: c.key, accuracy: c.accuracy })) } : {}) },
     metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemFp32Accuracy: best.accuracy, valResmemInt8Accuracy: int8Accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
     data: { train: { file: o.train.split('/').pop()!, sha256: await sha256Hex(trainBytes), rows: train.examples.length } },

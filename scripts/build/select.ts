@@ -19,6 +19,8 @@ import type { ScoredPoint } from './tune.ts'
 export const ALPHA = 0.05
 /** Folds of the cross-fitted choice. */
 export const FOLDS = 5
+/** The expected-gain rule's tolerance: the 95% lower bound of the cross-fitted gain may be this far below 0. */
+export const GAIN_TOLERANCE = 0.005
 
 export interface MemoryDecision {
   on: boolean
@@ -32,6 +34,33 @@ export interface MemoryDecision {
   pValue: number
   /** The same test on the in-sample best point (optimistic; for comparison). */
   inSample: { gains: number; losses: number; pValue: number }
+  /** The rule not kept, on the same cross-fitted evidence (see expectedGainRule), for the eval report. */
+  alternative: AlternativeRule
+}
+
+export interface AlternativeRule {
+  rule: 'expected-gain'
+  on: boolean
+  /** Cross-fitted accuracy gain on val, (gains - losses) / n, and its 95% lower bound. */
+  gain: number
+  lower: number
+  tolerance: number
+  reason: string
+}
+
+/**
+ * The expected-gain rule: on when the cross-fitted gain is positive and its 95% lower bound (normal
+ * approximation of the paired difference) is at least -tolerance, i.e. the memory is expected to help and is
+ * unlikely to cost more than `tolerance` of accuracy. It turns on more often than the McNemar test; recorded
+ * beside it, not served (docs/trust.md says why).
+ */
+export function expectedGainRule(gains: number, losses: number, n: number, tolerance = GAIN_TOLERANCE): AlternativeRule {
+  const gain = n ? (gains - losses) / n : 0
+  const variance = n ? ((gains + losses) / n - gain * gain) / n : 0
+  const lower = gain - 1.96 * Math.sqrt(Math.max(0, variance))
+  const on = gain > 0 && lower >= -tolerance
+  const pts = (x: number) => `${(100 * x).toFixed(2)} points`
+  return { rule: 'expected-gain', on, gain, lower, tolerance, reason: `cross-fitted gain ${pts(gain)} (95% lower bound ${pts(lower)}) ${on ? '>' : 'not >'} 0 with the bound ${on ? '>=' : 'or <'} -${pts(tolerance)}` }
 }
 
 export function baseCorrectness(split: EmbeddedSplit): Uint8Array {
@@ -86,8 +115,8 @@ export function decideMemory(points: readonly ScoredPoint[], best: ScoredPoint, 
   const oof = pairs(correct, base)
   const inSample = pairs(best.correct!, base)
   const pValue = mcnemarExactOneSided(oof.gains, oof.losses)
-  const common = { test: 'mcnemar-exact-one-sided' as const, alpha, folds, ...oof, pValue, inSample: { ...inSample, pValue: mcnemarExactOneSided(inSample.gains, inSample.losses) } }
   const n = base.length
+  const common = { test: 'mcnemar-exact-one-sided' as const, alpha, folds, ...oof, pValue, inSample: { ...inSample, pValue: mcnemarExactOneSided(inSample.gains, inSample.losses) }, alternative: expectedGainRule(oof.gains, oof.losses, n) }
   if (inSample.gains <= inSample.losses) return { ...common, on: false, reason: `no setting beats the base model on val (best: ${inSample.gains} gained, ${inSample.losses} lost of ${n})` }
   if (pValue >= alpha) {
     return { ...common, on: false, reason: `the cross-fitted gain on val is within noise: ${oof.gains} gained, ${oof.losses} lost of ${n}, McNemar exact one-sided p = ${pValue.toPrecision(3)} >= ${alpha}` }

@@ -1,5 +1,6 @@
 import type { ScoredPoint } from '../build/tune.ts'
 import type { EvalResult } from './run.ts'
+import { renderTrust } from './trust-report.ts'
 
 /**
  * The eval report: the table, and validation accuracy over k and sigma (one panel per temperature).
@@ -86,7 +87,7 @@ export function renderReport(result: EvalResult): string {
 </head><body>
 <h1>ResMem eval: ${esc(result.dataset)}</h1>
 <p>${result.examples.train} training examples memorized, settings tuned on ${result.examples.val} validation examples, scored on ${result.examples.test} test examples. Memory key: <code>${esc(result.key)}</code>.</p>
-<p>Memory <b>${result.memory}</b> (decided on val): ${esc(result.decision.reason)}. resmem-int8 minus base on test: ${(100 * result.difference.estimate).toFixed(2)} points (95% paired bootstrap ${(100 * result.difference.low).toFixed(2)} to ${(100 * result.difference.high).toFixed(2)}).</p>
+<p>Memory <b>${result.memory}</b> (decided on val): ${esc(result.decision.reason)}.${result.decision.alternative ? ` The expected-gain rule (recorded, not served) says <b>${result.decision.alternative.on ? 'on' : 'off'}</b>: ${esc(result.decision.alternative.reason)}.` : ''} resmem-int8 minus base on test: ${(100 * result.difference.estimate).toFixed(2)} points (95% paired bootstrap ${(100 * result.difference.low).toFixed(2)} to ${(100 * result.difference.high).toFixed(2)}).</p>
 <table><thead><tr><th>method</th><th>accuracy</th><th>95% interval</th><th>macro-F1</th><th>ECE</th><th>NLL</th><th>Brier</th><th>memory bytes</th><th>build s</th><th>settings (from val)</th></tr></thead>
 <tbody>
 ${rows}
@@ -97,6 +98,6 @@ ${rows}
 <h2>Validation accuracy of ResMem over k and sigma (float32 memory; the int8 memory ships at the circled point)</h2>
 <p>${legend} &mdash; base model on val: ${baseValAccuracy.toFixed(4)} (dashed). The circle marks the setting the build chose.</p>
 <div class="panels">${temps.map((t) => panel(grid, t, yMin, yMax, chosen, baseValAccuracy)).join('\n')}</div>
-</body></html>
+${result.trust ? renderTrust(result.trust.result, result.trust.threshold) : ''}</body></html>
 `
 }

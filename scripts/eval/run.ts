@@ -1,3 +1,4 @@
+import type { TrustResult } from './trust.ts'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -62,6 +63,8 @@ export interface EvalResult {
   difference: Interval
   /** With the memory off: the tuned memory minus base, had it been served. */
   differenceIfOn?: Interval
+  /** OOD detection and conformal coverage of the served bundle (scripts/eval/trust.ts), with its novelty threshold. */
+  trust?: { result: TrustResult; threshold?: number }
   /** Reliability diagrams (15 bins) of the scores the API returns: base and resmem-int8. */
   reliability: { method: string; bins: ReturnType<typeof reliabilityBins> }[]
 }

@@ -22,6 +22,8 @@ export interface FileProgress {
 export interface FetchBytesOptions {
   fetch?: typeof fetch
   onProgress?: (p: FileProgress) => void
+  /** Request headers (an Authorization header where the bundle is served behind a token). */
+  headers?: Record<string, string>
   /** RequestInit.cache for the network request. */
   httpCache?: RequestCache
 }
@@ -57,8 +59,10 @@ const KEY_PARAM = 'resmem'
 /** GET `url` into memory, reporting progress; HTTP errors become ArtifactErrors naming `label`. */
 export async function fetchBytes(url: string, label: string, options: FetchBytesOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   const doFetch = options.fetch ?? fetch
-  const res = await doFetch(url, options.httpCache ? { cache: options.httpCache } : undefined)
+  const init: RequestInit = { ...(options.httpCache ? { cache: options.httpCache } : {}), ...(options.headers ? { headers: options.headers } : {}) }
+  const res = await doFetch(url, Object.keys(init).length ? init : undefined)
   if (res.status === 404) throw new ArtifactError('missing_file', `${label}: not found at ${url}`)
+  if (res.status === 401) throw new ArtifactError('missing_file', `${label}: HTTP 401 from ${url}: the server asks for an API token (createClassifier's \`headers\`: { authorization: 'Bearer <token>' })`)
   if (!res.ok) throw new ArtifactError('missing_file', `${label}: HTTP ${res.status} from ${url}`)
   return readBody(res, url, false, options.onProgress)
 }

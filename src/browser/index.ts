@@ -11,12 +11,12 @@
  */
 import * as Comlink from 'comlink'
 import type { ClassifyOptions } from '../classifier.ts'
-import type { Classification } from '../types.ts'
+import type { Answer, Classification } from '../types.ts'
 import { DEFAULT_CACHE } from './cache.ts'
 import type { Device, DevicePreference } from './device.ts'
 import type { Embeddings, LoadInfo, LoadProgress, WorkerApi } from './protocol.ts'
 
-export type { Classification, LabelScore, Neighbor, BasePrediction, Example } from '../types.ts'
+export type { Answer, Classification, LabelScore, Neighbor, BasePrediction, Example } from '../types.ts'
 import type { Example } from '../types.ts'
 export type { ClassifyOptions } from '../classifier.ts'
 export type { Device, DevicePreference } from './device.ts'
@@ -37,14 +37,22 @@ export interface CreateClassifierOptions {
   runtimeUrl?: string | URL
   /** The worker script. Default: worker.js beside this module (as `npm run build:web` lays them out). */
   workerUrl?: string | URL
+  /**
+   * Headers of the bundle's requests, e.g. `{ authorization: 'Bearer <token>' }` for a worker whose API_TOKEN
+   * guards /v1/model/files/.
+   */
+  headers?: Record<string, string>
 }
 
 export interface BrowserClassifier {
   /** Where the model runs. */
   readonly device: Device
   readonly info: LoadInfo
-  classify(text: string, options?: ClassifyOptions): Promise<Classification>
-  classify(texts: readonly string[], options?: ClassifyOptions): Promise<Classification[]>
+  classify(text: string, options?: ClassifyOptions & { abstain?: false }): Promise<Classification>
+  classify(texts: readonly string[], options?: ClassifyOptions & { abstain?: false }): Promise<Classification[]>
+  /** With `abstain`: label and score null, and `abstained`, for an unfamiliar text or a set of other than one label. */
+  classify(text: string, options?: ClassifyOptions): Promise<Answer>
+  classify(texts: readonly string[], options?: ClassifyOptions): Promise<Answer[]>
   /** The model's logits and embeddings (the ResMem keys before normalisation), transferred from the worker. */
   embed(texts: readonly string[]): Promise<Embeddings>
   /**
@@ -108,6 +116,7 @@ export async function createClassifier(options: CreateClassifierOptions): Promis
           modelUrl: absolute(options.modelUrl)!,
           memoryUrl: absolute(options.memoryUrl),
           runtimeUrl: absolute(options.runtimeUrl),
+          ...(options.headers ? { headers: options.headers } : {}),
           device: options.device ?? 'auto',
           cache: options.cache ?? DEFAULT_CACHE,
         },

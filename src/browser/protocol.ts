@@ -4,7 +4,7 @@
  */
 import type { ClassifyOptions } from '../classifier.ts'
 import type { ResMemParams } from '../resmem/search.ts'
-import type { Classification, Example } from '../types.ts'
+import type { Answer, Example } from '../types.ts'
 import type { Device, DevicePreference } from './device.ts'
 
 export interface WorkerLoadOptions {
@@ -17,6 +17,8 @@ export interface WorkerLoadOptions {
   runtimeUrl?: string
   /** Cache Storage name, or false to always use the network. */
   cache: string | false
+  /** Headers of the bundle's requests (not the runtime's): an Authorization header behind an API token. */
+  headers?: Record<string, string>
 }
 
 /** What loading is doing, for a progress bar. */
@@ -59,7 +61,7 @@ export interface Embeddings {
 
 export interface WorkerApi {
   load(options: WorkerLoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadInfo>
-  classify(texts: string[], options?: ClassifyOptions): Promise<Classification[]>
+  classify(texts: string[], options?: ClassifyOptions): Promise<Answer[]>
   /** Transferred, not copied. */
   embed(texts: string[]): Promise<Embeddings>
   /** Learns examples in this worker's memory (until the page closes); returns their ids. */

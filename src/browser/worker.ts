@@ -36,7 +36,7 @@ async function load(options: WorkerLoadOptions, onProgress?: (p: LoadProgress) =
   const { device, reason } = await chooseDevice(options.device, { navigator: self.navigator as DeviceEnvironment['navigator'], jspi: jspiSupported() })
   report({ stage: 'device', device, reason })
 
-  const bundleFiles = cachedBundleSource(options.modelUrl, { memoryUrl: options.memoryUrl, cache: options.cache, onProgress: progress })
+  const bundleFiles = cachedBundleSource(options.modelUrl, { memoryUrl: options.memoryUrl, cache: options.cache, headers: options.headers, onProgress: progress })
   const runtimeFiles = { network: [] as string[], cache: [] as string[] }
   const cache = await openCache({ cache: options.cache })
   const readWasm = async (url: string, version: string) => {

@@ -82,6 +82,8 @@ export const MemoryDecision = z.object({
   losses: z.number().int().nonnegative(),
   pValue: z.number().min(0).max(1),
   inSample: z.object({ gains: z.number().int().nonnegative(), losses: z.number().int().nonnegative(), pValue: z.number().min(0).max(1) }).optional(),
+  /** The rule not served, on the same cross-fitted evidence (scripts/build/select.ts expectedGainRule). */
+  alternative: z.object({ rule: z.string(), on: z.boolean(), gain: z.number(), lower: z.number(), tolerance: z.number(), reason: z.string() }).optional(),
 })
 export type MemoryDecision = z.infer<typeof MemoryDecision>
 
@@ -123,6 +125,37 @@ export const CpuBudget = z.object({
   met: z.boolean(),
 })
 export type CpuBudget = z.infer<typeof CpuBudget>
+
+/**
+ * Locality and novelty, fitted on val against the training rows (src/resmem/locality.ts, novelty.ts,
+ * scripts/build/locality.ts). Absent in builds made before it: no radius (every row of the k nearest counts)
+ * and no `unfamiliar` in answers.
+ */
+export const Locality = z.object({
+  split: z.string(),
+  /** Unit of both numbers: cosine distance 1 - similarity of the quantized keys. */
+  distance: z.literal('cosine'),
+  /** A row counts for a text only within this distance. */
+  radius: z.number().nonnegative(),
+  /** How the radius was chosen. */
+  rule: z.string(),
+  /** `unfamiliar` beyond `threshold`, under which the share `familiar` of val texts' novelties lie. */
+  novelty: z.object({ threshold: z.number().nonnegative(), familiar: z.number().gt(0).max(1) }),
+})
+export type Locality = z.infer<typeof Locality>
+
+/**
+ * Split conformal prediction sets (src/resmem/conformal.ts): the LAC nonconformities 1 - score_y of val texts
+ * at their true label, with the served scores, ascending. Absent in builds made before it: no `set` in answers.
+ */
+export const Conformal = z.object({
+  split: z.string(),
+  score: z.literal('lac'),
+  /** The deployment's default miscoverage (a request may ask another). */
+  alpha: z.number().gt(0).lt(1),
+  nonconformity: z.array(z.number()).min(1),
+})
+export type Conformal = z.infer<typeof Conformal>
 
 export const Manifest = z.object({
   format: z.literal(MANIFEST_FORMAT),
@@ -178,6 +211,8 @@ export const Manifest = z.object({
     decision: MemoryDecision.optional(),
   }),
   calibration: Calibration.optional(),
+  locality: Locality.optional(),
+  conformal: Conformal.optional(),
   tuning: z.object({
     split: z.string(),
     examples: z.number().int().nonnegative(),

@@ -24,6 +24,23 @@ export interface ScoreCalibration {
   floor?: number
 }
 
+/** The manifest's score temperatures (src/memory/manifest.ts `calibration`). */
+export interface ServedCalibration {
+  memory: number
+  base: number
+  floor: number
+}
+
+/**
+ * The served scores of one decision: the memory's temperature when rows answered, the base's otherwise;
+ * uncalibrated (bundles built before calibration) as they are.
+ */
+export function servedScores(d: { probs: Float32Array; base: Float32Array; neighbors: readonly unknown[] }, cal: ServedCalibration | undefined): { scores: ArrayLike<number>; base: ArrayLike<number> } {
+  const baseOf = (p: Float32Array) => (cal ? calibrate(p, { temperature: cal.base, floor: BASE_FLOOR }) : p)
+  const scores = d.neighbors.length ? (cal ? calibrate(d.probs, { temperature: cal.memory, floor: cal.floor }) : d.probs) : baseOf(d.probs)
+  return { scores, base: baseOf(d.base) }
+}
+
 /** Calibrated probabilities for one row of ResMem (or base) probabilities; sums to 1. */
 export function calibrate(probs: ArrayLike<number>, calibration: ScoreCalibration, out = new Float64Array(probs.length)): Float64Array {
   const floor = calibration.floor ?? SCORE_FLOOR

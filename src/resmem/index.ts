@@ -2,3 +2,8 @@ export { softmax, residual, unitDistance, neighborWeights, combine, argmax } fro
 export { MemorySearch } from './search.ts'
 export { l2Normalize } from './vector.ts'
 export type { ResMemParams, ResMemDecision } from './search.ts'
+export { localNeighbors, cosineDistance } from './locality.ts'
+export type { LocalityRule, LocalNeighbors } from './locality.ts'
+export { novelty, isUnfamiliar, fitNoveltyThreshold, NO_ROW_NOVELTY } from './novelty.ts'
+export { conformalQuantile, predictionSet, nonconformity, storedNonconformities, DEFAULT_ALPHA } from './conformal.ts'
+export type { LocalSearch } from './search.ts'

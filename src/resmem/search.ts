@@ -2,6 +2,8 @@ import type { KnnIndex } from '../knn/index.ts'
 import type { ResidualMemory } from '../memory/format.ts'
 import { SegmentedMemory, builtSegment, type Hit } from '../memory/segments/index.ts'
 import { argmax, combine, neighborWeights, softmax } from './combine.ts'
+import { localNeighbors, type LocalityRule, type LocalNeighbors } from './locality.ts'
+import { novelty } from './novelty.ts'
 
 export interface ResMemParams {
   /** Neighbours to add; 0 gives the base model alone. */
@@ -23,6 +25,15 @@ export interface ResMemDecision {
   neighbors: Hit[]
   /** Their normalised weights. */
   weights: Float64Array
+  /** With a locality rule: which rows answered (src/resmem/locality.ts). */
+  from?: LocalNeighbors['from']
+  /** With a locality rule: cosine distance to the nearest live row of the search (src/resmem/novelty.ts). */
+  novelty?: number
+}
+
+/** A served search: `searchK` rows are fetched, then `rule` picks those that count. */
+export interface LocalSearch extends LocalityRule {
+  searchK: number
 }
 
 /**
@@ -42,10 +53,17 @@ export class MemorySearch {
     return this.memory.search(embedding, k)
   }
 
-  async decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams): Promise<ResMemDecision> {
+  /** Without `local`, the k nearest rows all count (what tuning scores); with it, one search serves locality and novelty. */
+  async decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams, local?: LocalSearch): Promise<ResMemDecision> {
     const base = softmax(logits, params.temperature)
-    const neighbors = await this.neighbors(embedding, params.k)
-    const weights = neighborWeights(neighbors.map((h) => h.similarity), params.sigma)
+    if (!local) return this.combined(base, await this.neighbors(embedding, params.k), params.sigma)
+    const hits = local.searchK > 0 ? await this.neighbors(embedding, local.searchK) : []
+    const { neighbors, from } = localNeighbors(hits, local)
+    return { ...this.combined(base, neighbors, params.sigma), from, ...(local.searchK > 0 ? { novelty: novelty(hits) } : {}) }
+  }
+
+  private combined(base: Float32Array, neighbors: Hit[], sigma: number): ResMemDecision {
+    const weights = neighborWeights(neighbors.map((h) => h.similarity), sigma)
     const probs = combine(base, neighbors.map((h) => h.residual), weights)
     return { base, probs, label: argmax(probs), baseLabel: argmax(base), neighbors, weights }
   }

@@ -154,6 +154,26 @@ describe('cachedBundleSource', () => {
     expect((err as Error).message).toContain('tokenizer.json')
   })
 
+  it('sends the given headers with every bundle request; a 401 says a token is needed', async () => {
+    const files = await bundleFiles()
+    const inner = fakeServer(files).fetch
+    const TOKEN = 'Bearer rsm_test_0123456789abcdef'
+    const seen: (string | null)[] = []
+    // A server behind API_TOKEN: the files only with the right Authorization header.
+    const guarded = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const auth = new Headers(init?.headers).get('authorization')
+      seen.push(auth)
+      return auth === TOKEN ? inner(input, init) : new Response('{"error":{"code":"unauthorized"}}', { status: 401 })
+    }) as typeof globalThis.fetch
+    const refused = await loadBundle(cachedBundleSource(BASE, { fetch: guarded, cache: false }).source).catch((e: unknown) => e)
+    expect((refused as Error).message).toMatch(/manifest\.json: HTTP 401 .*asks for an API token/)
+    seen.length = 0
+    const bundle = await loadBundle(cachedBundleSource(BASE, { fetch: guarded, cache: false, headers: { authorization: TOKEN } }).source)
+    expect(bundle.manifest.name).toBe('test')
+    expect(seen.length).toBeGreaterThanOrEqual(5)
+    expect(seen.every((a) => a === TOKEN)).toBe(true)
+  })
+
   it('reports download progress, ending at the full size', async () => {
     const files = new Map([['manifest.json', enc({ model: { sha256: 'a'.repeat(64) }, memory: { sha256: 'b'.repeat(64) } })], ['x.bin', new Uint8Array(1000)]])
     const seen: { loaded: number; total?: number; cached: boolean }[] = []

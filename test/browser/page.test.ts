@@ -18,6 +18,8 @@ import type { ResMemClassifier } from '../../src/classifier.ts'
 import { loadClassifier } from '../../src/node/index.ts'
 import type { Classification, LabelScore } from '../../src/types.ts'
 import { CHROMIUM, CHROMIUM_ARGS, installHint } from '../helpers/chromium.ts'
+import { trustDisagreements } from '../helpers/trust.ts'
+import { parseManifest } from '../../src/memory/manifest.ts'
 import { startWorker, type StartedWorker } from '../workers-node/worker.ts'
 
 // WebGPU without a GPU: Chromium's own software Vulkan (SwiftShader), which Debian's package ships.
@@ -25,6 +27,8 @@ const SWIFTSHADER_ARGS = [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'),
 // MODEL=langid runs it on the language-identification bundle, as the other suites do.
 const MODEL = process.env.MODEL || 'spam'
 const BUNDLE = join(process.env.RESMEM_ARTIFACTS || 'artifacts', MODEL)
+/** The served build's manifest: its novelty threshold and conformal scores. */
+const STAGED = existsSync(join(BUNDLE, 'manifest.json')) ? parseManifest(readFileSync(join(BUNDLE, 'manifest.json'))) : undefined!
 const SCREENSHOT = join('test-output', 'browser', 'demo.png')
 const TOLERANCE = 1e-4
 const WEBGPU_TIMEOUT_MS = 300_000
@@ -71,6 +75,8 @@ function expectAgrees(result: Classification, node: Classification, what: string
   expectSameScores(result.scores, node.scores, `${what} scores`)
   expectSameScores(result.base.scores, node.base.scores, `${what} base scores`)
   expect(result.neighbors, what).toHaveLength(node.neighbors!.length)
+  // novelty, unfamiliar and set: the same rule as the Node library, up to the runtimes' numeric differences.
+  expect(trustDisagreements(result, node, STAGED), what).toEqual([])
 }
 
 /** Classifies `text` through the page's form and returns the raw result the page rendered. */
@@ -196,6 +202,10 @@ describe('demo page in Chromium', () => {
   it('"Correct it" teaches the edge memory the right label and shows the new answer; "Undo" forgets it', async () => {
     const text = TO_CORRECT[MODEL]
     const before = await classifyInPage(page, 'edge', text)
+    // A short casual note is unlike every memorized text: the page says so and points at "Correct it".
+    if (MODEL === 'spam') expect(before.unfamiliar).toBe(true)
+    expect(await page.isVisible('#unfamiliar')).toBe(before.unfamiliar === true)
+    expect(await page.textContent('#unfamiliar')).toMatch(/^Unfamiliar: .*correct it below/)
     const label = before.label === FIRST ? SECOND : FIRST
     expect(await page.inputValue('#correct-label')).toBe(label)
     const count = async () => Number((await page.getAttribute('#result', 'data-count')) ?? 0)
@@ -231,6 +241,7 @@ describe('demo page in Chromium', () => {
     await page.waitForFunction((m) => Number(document.getElementById('result')!.dataset.count) > m && /^Forgot/.test(document.getElementById('correct-status')!.textContent!), n)
     expect(JSON.parse((await page.textContent('#raw'))!)).toEqual(before)
     expect(await page.isVisible('#undo')).toBe(false)
+    expect(after.unfamiliar).toBe(false) // the learned row made its text familiar
     expect(pageErrors).toEqual([])
   })
 
@@ -262,7 +273,15 @@ describe('demo page in Chromium', () => {
   try {
     const classifier = await createClassifier({ modelUrl: '${origin}/v1/model/files/', onProgress: (p) => (window.progress = p) })
     const result = await classifier.classify(${JSON.stringify(TEXTS[SECOND])}, { explain: true })
-    window.embedded = { device: classifier.device, result }
+    // Locality in the browser library: a taught text answers its label; forgetting it gives the answer back.
+    const note = ${JSON.stringify(TO_CORRECT[MODEL])}
+    const before = await classifier.classify(note, { explain: true })
+    const taughtLabel = before.label === ${JSON.stringify(FIRST)} ? ${JSON.stringify(SECOND)} : ${JSON.stringify(FIRST)}
+    const [id] = await classifier.learn([{ text: note, label: taughtLabel }])
+    const taught = await classifier.classify(note, { explain: true })
+    await classifier.forget([id])
+    const back = await classifier.classify(note, { explain: true })
+    window.embedded = { device: classifier.device, result, locality: { before, taughtLabel, taught, back } }
   } catch (err) {
     window.embedded = { error: String(err && err.message || err) }
   }
@@ -278,11 +297,16 @@ describe('demo page in Chromium', () => {
         const last = await embedPage.evaluate(() => (window as { progress?: unknown }).progress).catch(() => undefined)
         throw new Error(`the embedded classifier did not answer in 90 s; its last progress report: ${JSON.stringify(last)}`, { cause: err })
       })
-    const embedded = (await handle.jsonValue()) as { device?: string; result?: Classification; error?: string }
+    const embedded = (await handle.jsonValue()) as { device?: string; result?: Classification; error?: string; locality?: { before: Classification; taughtLabel: string; taught: Classification; back: Classification } }
     expect(embedded.error).toBeUndefined()
     expect(embedded.device).toBe('wasm')
     const [expected] = await node.classify([TEXTS[SECOND]], { explain: true })
     expectAgrees(embedded.result!, expected, `embedded on another origin, ${SECOND} text`)
+    const { before, taughtLabel, taught, back } = embedded.locality!
+    expect(taught.label).toBe(taughtLabel)
+    expect(taught.neighbors).toEqual([expect.objectContaining({ source: 'edit', label: taughtLabel, weight: 1 })])
+    expect(taught.unfamiliar).toBe(false)
+    expect(back).toEqual(before)
     expect(pageErrors).toEqual([])
   })
 })

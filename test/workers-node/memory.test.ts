@@ -23,7 +23,7 @@ const bundle = join(assets, 'small')
 const persist = join(dir, 'state')
 const edits = join(dir, 'edits.jsonl')
 const lines = (file: string, n: number) => readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(0, n).join('\n') + '\n'
-const buildArgs = ['--model', 'models/spam', '--train', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'), '--out', bundle, '--name', 'small', '--k', '8', '--sigma', '5', '--temperature', '0.25', '--key', 'penultimate', '--memory', 'on']
+const buildArgs = ['--model', 'models/spam', '--train', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'), '--out', bundle, '--name', 'small', '--k', '8', '--sigma', '5', '--temperature', '0.25', '--key', 'penultimate', '--memory', 'off']
 const NOTES = ['hi', 'Hi Tom, can we move our meeting to Thursday?', 'running 10 min late, save me a seat', 'thanks for lunch yesterday!', 'call me when you land']
 const SPAM = 'URGENT! You have won a guaranteed $5000 cash prize. Click now to collect, offer expires tonight.'
 
@@ -65,13 +65,13 @@ describe('the edit log under wrangler dev: restart durability and folding with t
     expect(new Set(posted.map((p) => p.ids[0])).size).toBe(50)
     const notes = await call<{ ids: string[] }>('/v1/memory', { method: 'POST', body: JSON.stringify({ examples: NOTES.map((text) => ({ text, label: 'ham' })) }) }, 201)
     await call(`/v1/memory/${notes.ids[1]}`, { method: 'DELETE' })
-    const hidden = (await classify(SPAM)).neighbors!.find((n) => n.source === 'built')!.row
+    // The built memory is off (as val turns it off for the shipped builds): ?k=8 asks for its rows.
+    const hidden = (await call<Classification>('/v1/classify?explain=1&k=8', { method: 'POST', body: JSON.stringify({ text: SPAM }) })).neighbors!.find((n) => n.source === 'built')!.row
     await call(`/v1/memory/base:${hidden}`, { method: 'DELETE' })
     const log = await call<{ version: number; live: number; entries: unknown[] }>('/v1/memory?limit=1000')
     expect(log.live).toBe(50 + NOTES.length - 1)
     const answers = await Promise.all(texts.map(classify))
-    // The learned examples serve (with this small penultimate-keyed memory, short notes tie with built rows,
-    // which rank first on ties; the longer texts find their own edits).
+    // The learned examples serve with the built memory off: each learned text is answered by its own row.
     expect(answers.filter((a) => a.neighbors!.some((n) => n.source === 'edit')).length).toBeGreaterThan(25)
 
     await memory(['pull', '--url', url.origin, '--token', TOKEN, '--out', edits])

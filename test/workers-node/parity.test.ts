@@ -1,5 +1,6 @@
 // The worker (onnxruntime-web in workerd, bundle from Workers Static Assets) and the Node library
-// (onnxruntime-node, bundle from the folder) must agree: same labels, scores within 1e-4.
+// (onnxruntime-node, bundle from the folder) must agree: same labels, scores within 1e-4; novelty within 0.02, and
+// unfamiliar and set the same except where the two runtimes' numbers straddle the boundary.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,6 +8,7 @@ import type { ResMemClassifier } from '../../src/classifier.ts'
 import { loadClassifier } from '../../src/node/index.ts'
 import type { Classification } from '../../src/types.ts'
 import { startWorker, type StartedWorker } from './worker.ts'
+import { trustDisagreements } from '../helpers/trust.ts'
 
 const MODEL = process.env.MODEL || 'spam'
 const BUNDLE = join(process.env.RESMEM_ARTIFACTS || 'artifacts', MODEL)
@@ -38,7 +40,7 @@ describe(`worker and Node library agree on ${COUNT} texts of ${TEST_SPLIT}`, () 
     await worker?.dispose()
   })
 
-  it('same labels, scores within 1e-4', async () => {
+  it('same labels, scores within 1e-4; novelty, unfamiliar and set by the same rule', async () => {
     const started = performance.now()
     const fromWorker: Classification[] = []
     for (let i = 0; i < texts.length; i += BATCH) {
@@ -55,10 +57,14 @@ describe(`worker and Node library agree on ${COUNT} texts of ${TEST_SPLIT}`, () 
     expect(fromWorker).toHaveLength(texts.length)
 
     let maxDiff = 0
+    let sameTrust = 0
     const mismatches: string[] = []
     for (const [i, w] of fromWorker.entries()) {
       const n = fromNode[i]
       if (w.label !== n.label || w.base.label !== n.base.label || w.truncated !== n.truncated) mismatches.push(`#${i}: worker ${w.label}/${w.base.label}, node ${n.label}/${n.base.label}`)
+      // novelty, unfamiliar and set: the same rule in both runtimes (src/resmem/novelty.ts, conformal.ts).
+      for (const d of trustDisagreements(w, n, node.bundle.manifest)) mismatches.push(`#${i}: ${d}`)
+      if (w.unfamiliar === n.unfamiliar && JSON.stringify(w.set) === JSON.stringify(n.set)) sameTrust++
       for (const [mine, theirs] of [
         [w.scores, n.scores],
         [w.base.scores, n.base.scores],
@@ -67,6 +73,7 @@ describe(`worker and Node library agree on ${COUNT} texts of ${TEST_SPLIT}`, () 
       }
     }
     console.log(`parity ${MODEL}: ${texts.length} texts, ${mismatches.length} label mismatches, max |score diff| ${maxDiff.toExponential(2)}; worker ${Math.round(workerMs)} ms over HTTP (${Math.ceil(texts.length / BATCH)} requests)`)
+    console.log(`parity ${MODEL}: unfamiliar and set identical for ${sameTrust} of ${texts.length} texts; ${mismatches.join('; ')}`)
     expect(mismatches).toEqual([])
     expect(maxDiff).toBeLessThanOrEqual(TOLERANCE)
   })

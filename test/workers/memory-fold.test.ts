@@ -52,7 +52,8 @@ describe('a build with the log folded in answers as the built memory plus the lo
     expect(later.version).toBe(log.header.version + 1)
     expect((await rebuilt.forget(learned.ids[1])).status).toBe(200)
     expect((await served.forget(learned.ids[1])).status).toBe(404)
-    const other = (await served.classify(NOTES[2])).neighbors!.find((n) => n.source === 'built')!.row!
+    // A learned text answers with its learned row alone (src/resmem/locality.ts): another built row from a mail.
+    const other = (await served.classify('URGENT: verify your account password now')).neighbors!.find((n) => n.source === 'built')!.row!
     expect((await served.forget(`base:${other}`)).status).toBe(200)
     expect((await rebuilt.forget(`base:${other}`)).status).toBe(404)
     expect((await rebuilt.forget(`base:${hidden}`)).status).toBe(404)

@@ -47,6 +47,8 @@ async function ready(iso: ReturnType<typeof isolate>): Promise<void> {
   throw new Error('the import did not end')
 }
 
+const MAIL = 'URGENT: verify your account password now'
+
 describe('a new model continues the edit log of the one before', () => {
   it('re-embeds the stored texts in resumable batches before they serve, keeps ids, seals the old log', async () => {
     const files = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
@@ -54,7 +56,8 @@ describe('a new model continues the edit log of the one before', () => {
     const examples = NOTES.map((text, i) => ({ text, label: i % 2 ? 'spam' : 'ham' }))
     const learned = await old.learn(examples)
     expect((await old.forget(learned.ids[2])).status).toBe(200)
-    const hidden = (await old.classify(NOTES[0])).neighbors!.find((n) => n.source === 'built')!.row!
+    // A learned text answers with its learned row alone (src/resmem/locality.ts): the built row to hide is a mail's.
+    const hidden = (await old.classify(MAIL)).neighbors!.find((n) => n.source === 'built')!.row!
     expect((await old.forget(`base:${hidden}`)).status).toBe(200)
     const oldLog = await old.list()
 
@@ -109,7 +112,7 @@ describe('a new model continues the edit log of the one before', () => {
     // Now they serve, under their ids; the forgotten stay forgotten; writes continue after the old versions.
     const answer = await fresh.classify(NOTES[0])
     expect(answer.neighbors![0]).toMatchObject({ source: 'edit', id: learned.ids[0] })
-    expect(answer.neighbors!.map((n) => n.row)).not.toContain(hidden)
+    expect((await fresh.classify(MAIL)).neighbors!.map((n) => n.row)).not.toContain(hidden)
     expect((await fresh.classify(NOTES[2])).neighbors!.map((n) => n.id)).not.toContain(learned.ids[2])
     const after = await fresh.learn([{ text: 'after the model change', label: 'ham' }])
     expect(after.version).toBe(oldLog.version + 1)

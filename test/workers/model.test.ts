@@ -27,9 +27,11 @@ describe('GET /v1/model', () => {
   it('serves the manifest: labels, k, sigma, T, memory rows, quantization, fingerprints, versions', async () => {
     const res = await worker('/v1/model')
     expect(res.status).toBe(200)
-    const m = (await res.json()) as Manifest
+    const { served, ...m } = (await res.json()) as Manifest & { served: unknown }
     const staged = (await (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).json()) as Manifest
     expect(m).toEqual(staged)
+    // What answers now, beside the build's record: built memory on or off, the radius, learned rows.
+    expect(served).toEqual({ builtMemory: staged.resmem.k > 0 ? 'on' : 'off', k: staged.resmem.k, radius: staged.locality!.radius, learnedRows: 0, novelty: true, alpha: staged.conformal!.alpha })
     expect(m.labels.length).toBeGreaterThanOrEqual(2)
     expect(m.resmem).toMatchObject({ k: expect.any(Number), sigma: expect.any(Number), temperature: expect.any(Number) })
     expect(m.memory.rows).toBeGreaterThan(0)

@@ -1,6 +1,6 @@
 /** Classify texts: the one path behind POST /v1/classify, the compatible routes and RPC `classify`. */
 import type { ClassifyOptions } from '../../src/classifier.ts'
-import type { Classification } from '../../src/types.ts'
+import type { Answer, Classification } from '../../src/types.ts'
 import { invalidRequest } from '../errors.ts'
 import type { OperationContext } from './context.ts'
 
@@ -9,12 +9,16 @@ export interface ClassifyCall {
   explain?: boolean
   /** Neighbours searched; 0 answers with the base model alone; default: the served k. */
   k?: number
+  /** Miscoverage of the prediction set `set`; default: CONFORMAL_ALPHA, else the manifest's. */
+  alpha?: number
+  /** Answer `label: null` when the text is unfamiliar or the set does not hold exactly one label. */
+  abstain?: boolean
   /** The request field that held the texts, for the MAX_BATCH message (`texts`, `inputs`, `input`). */
   field?: string
 }
 
 export interface Classified {
-  results: Classification[]
+  results: Answer[]
   /** How old the edits served are, when the log could not be reached (served up to MEMORY_MAX_STALE_MS). */
   staleMs?: number
 }
@@ -27,10 +31,16 @@ export async function classifyFresh(ctx: OperationContext, call: ClassifyCall): 
   // Edits written elsewhere since this isolate's copy: at most MEMORY_SYNC_MS old (workers/memory/sync.ts),
   // or up to MEMORY_MAX_STALE_MS while the log cannot be reached. Without API_TOKEN nothing can be written: no log.
   const fresh = apiTokens ? await model.memory?.current(ctx.background) : undefined
-  const options: ClassifyOptions = { explain: call.explain ?? false, params: call.k === undefined ? undefined : { k: call.k } }
+  const options: ClassifyOptions = {
+    explain: call.explain ?? false,
+    params: call.k === undefined ? undefined : { k: call.k },
+    ...(call.alpha === undefined ? {} : { alpha: call.alpha }),
+    abstain: call.abstain ?? false,
+  }
   return { results: await model.classify(call.texts, options), staleMs: fresh?.staleMs || undefined }
 }
 
-export async function classifyTexts(ctx: OperationContext, call: ClassifyCall): Promise<Classification[]> {
-  return (await classifyFresh(ctx, call)).results
+/** Answers that never abstain (a label each), for the doors whose shapes have no "no answer". */
+export async function classifyTexts(ctx: OperationContext, call: Omit<ClassifyCall, 'abstain'>): Promise<Classification[]> {
+  return (await classifyFresh(ctx, { ...call, abstain: false })).results as Classification[]
 }

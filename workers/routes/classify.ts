@@ -37,9 +37,15 @@ export const classifyRoute = createRoute({
 export function classifyRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(classifyRoute, async (c) => {
     const body = c.req.valid('json')
-    const { explain, k } = c.req.valid('query')
+    const { explain, k, alpha, abstain } = c.req.valid('query')
     const texts = body.texts ?? [body.text as string]
-    const { results, staleMs } = await classifyFresh(operationContext(c), { texts, explain: explain === '1' || explain === 'true', k: k === undefined ? undefined : Number(k) })
+    const { results, staleMs } = await classifyFresh(operationContext(c), {
+      texts,
+      explain: explain === '1' || explain === 'true',
+      k: k === undefined ? undefined : Number(k),
+      alpha: alpha === undefined ? undefined : Number(alpha),
+      abstain: abstain === '1' || abstain === 'true',
+    })
     return c.json(body.texts ? { results } : results[0], 200, staleMs ? { 'memory-stale-ms': String(staleMs) } : {})
   })
 }

@@ -1,6 +1,7 @@
 /** GET /v1/model: the served bundle's manifest. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../app-env.ts'
+import { background } from '../memory/index.ts'
 import { ModelInfo, errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
 
 export const modelRoute = createRoute({
@@ -8,7 +9,7 @@ export const modelRoute = createRoute({
   path: '/v1/model',
   tags: ['model'],
   summary: 'The served model',
-  description: "The bundle's manifest.json: labels, served k, sigma and T, memory rows and quantization, whether the memory is on and why (memory.decision; off: k = 0, the base model answers), the score temperatures fitted on val (calibration), SHA-256 fingerprints of the model and the memory, and the versions that built them.",
+  description: "The bundle's manifest.json: labels, served k, sigma and T, memory rows and quantization, whether the memory is on and why (memory.decision; off: k = 0, the base model answers), the locality radius and novelty threshold, the conformal scores, and `served`: what answers now (built memory on or off, k, radius, learned rows, novelty on, alpha), the score temperatures fitted on val (calibration), SHA-256 fingerprints of the model and the memory, and the versions that built them.",
   security: optionalBearer,
   responses: {
     200: { description: 'The manifest.', content: { 'application/json': { schema: ModelInfo } } },
@@ -21,6 +22,9 @@ export const modelRoute = createRoute({
 export function modelRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(modelRoute, async (c) => {
     const model = await c.var.model()
-    return c.json(model.manifest, 200)
+    // Learned rows written elsewhere since this isolate's copy count too (workers/memory/sync.ts); without
+    // API_TOKEN nothing can be learned, so the log is not read (as classify).
+    if (c.var.settings.apiTokens) await model.memory?.current(background(c))
+    return c.json({ ...model.manifest, served: model.served() }, 200)
   })
 }

@@ -66,7 +66,9 @@ function browserClassifier(): Promise<BrowserClassifier> {
   if (classifier) return classifier
   const device = deviceSelect.value as DevicePreference
   setStatus('Loading the model…')
-  classifier = createClassifier({ modelUrl: MODEL_URL, device, onProgress: showProgress }).then(
+  // Behind an API_TOKEN the model files need the token too: the one typed above, if any.
+  const value = token.value.trim()
+  classifier = createClassifier({ modelUrl: MODEL_URL, device, onProgress: showProgress, ...(value ? { headers: { authorization: `Bearer ${value}` } } : {}) }).then(
     (c) => {
       const { info } = c
       progress.hidden = true
@@ -86,7 +88,9 @@ function browserClassifier(): Promise<BrowserClassifier> {
     (err: unknown) => {
       classifier = undefined
       progress.hidden = true
-      setStatus(`Could not load the model in this browser: ${(err as Error).message}`, true)
+      const message = (err as Error).message
+      const hint = /HTTP 401/.test(message) ? ' This worker sets API_TOKEN: type the token above, then classify again.' : ''
+      setStatus(`Could not load the model in this browser: ${message}.${hint}`, true)
       throw err
     },
   )
@@ -151,7 +155,15 @@ function render(text: string, result: Classification, where: Where, elapsed: num
   fillScores('resmem-scores', result.scores)
   fillScores('base-scores', result.base.scores)
   const changed = result.label !== result.base.label ? ' The memory changed the base model’s answer.' : ''
-  $('result-summary').textContent = `${where === 'browser' ? 'In this browser' : 'On the edge'}, ${ms(elapsed)}: ${result.label}.${changed}${result.truncated ? ' The text was cut to the model’s maximum length.' : ''}`
+  const set = result.set ? ` Prediction set: {${result.set.join(', ')}}.` : ''
+  const unfamiliar = result.unfamiliar ? ' Unfamiliar text.' : ''
+  $('result-summary').textContent = `${where === 'browser' ? 'In this browser' : 'On the edge'}, ${ms(elapsed)}: ${result.label}.${changed}${unfamiliar}${set}${result.truncated ? ' The text was cut to the model’s maximum length.' : ''}`
+  // An unfamiliar text: nothing the memory holds is near it, so the answer may be confidently wrong.
+  const warning = $('unfamiliar')
+  warning.hidden = !result.unfamiliar
+  warning.textContent = result.unfamiliar
+    ? `Unfamiliar: this text is farther from every memorized example (novelty ${result.novelty!.toFixed(3)}) than 95% of the validation texts are, so “${result.label}” may well be wrong. If it is, correct it below.`
+    : ''
   const rows = (result.neighbors ?? []).map((n) => {
     const tr = document.createElement('tr')
     for (const [value, numeric] of [[n.source === 'edit' ? `edit ${n.id}` : String(n.row), true], [n.label, false], [n.similarity.toFixed(3), true], [n.weight.toFixed(3), true]] as const) {
@@ -285,6 +297,10 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('[data-example
     text.focus()
   })
 }
+// A load refused for want of a token (API_TOKEN) is tried again once one is typed; a loaded model stays.
+token.addEventListener('change', () => {
+  if (!classifier) browserClassifier().catch(() => undefined)
+})
 deviceSelect.addEventListener('change', () => {
   void classifier?.then((c) => c.dispose(), () => undefined)
   classifier = undefined

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   accuracy,
@@ -10,7 +11,7 @@ import {
   reliabilityBins,
 } from '../../../scripts/eval/metrics.ts'
 import { fitScoreTemperature } from '../../../scripts/build/calibrate.ts'
-import { crossFitted, decideMemory } from '../../../scripts/build/select.ts'
+import { crossFitted, decideMemory, expectedGainRule } from '../../../scripts/build/select.ts'
 import { extendGrid, type ScoredPoint } from '../../../scripts/build/tune.ts'
 import { calibrate } from '../../../src/resmem/calibrate.ts'
 
@@ -122,6 +123,26 @@ describe('memory on/off on val', () => {
     const on = decideMemory([lots], lots, base)
     expect(on).toMatchObject({ on: true, gains: 15, losses: 1 })
     expect(on.pValue).toBeCloseTo(mcnemarExactOneSided(15, 1), 12)
+  })
+
+  it('records the expected-gain rule beside it: on for a positive gain whose 95% lower bound is within the tolerance', () => {
+    // The hidden set of issue 16: 52 gains, 44 losses. Of 1,000 val texts: +0.8 points, bound -1.12: off at 0.5.
+    expect(expectedGainRule(52, 44, 1000)).toMatchObject({ on: false, gain: 0.008 })
+    expect(expectedGainRule(52, 44, 1000).lower).toBeCloseTo(0.008 - 1.96 * Math.sqrt((0.096 - 0.008 ** 2) / 1000), 12)
+    // Of 100,000: +0.008 points, bound -0.011 points, within the tolerance: on. McNemar says p = 0.24 for both.
+    expect(expectedGainRule(52, 44, 100_000).on).toBe(true)
+    expect(expectedGainRule(6, 6, 399).on).toBe(false) // no gain: off whatever the bound
+    expect(expectedGainRule(3, 0, 591, 0.01).on).toBe(true)
+    fc.assert(
+      fc.property(fc.nat(200), fc.nat(200), fc.integer({ min: 400, max: 5000 }), (g, l, n) => {
+        const r = expectedGainRule(g, l, n)
+        expect(r.lower).toBeLessThanOrEqual(r.gain + 1e-15)
+        if (g <= l) expect(r.on).toBe(false)
+      }),
+    )
+    const base = Uint8Array.from({ length: 100 }, (_, i) => (i < 80 ? 1 : 0))
+    const little = point(4, [...base].map((c, i) => (i === 80 || i === 81 ? 1 : c)))
+    expect(decideMemory([little], little, base).alternative).toEqual(expectedGainRule(2, 0, 100))
   })
 
   it('cross-fitting picks each fold with the other folds: a point that only wins on one fold is not used there', () => {
