@@ -278,6 +278,53 @@ describe('Node and the CLI, from the installed package', () => {
   })
 })
 
+/**
+ * The newest onnxruntime-node inside the peer range when this was written, pinned so the test never depends on
+ * what the registry serves that day. Raise it (and COMPAT_TOLERANCE's note in docs/reproducibility.md) when a
+ * newer release is to be vouched for.
+ */
+const COMPAT_ORT = '1.31.1'
+const COMPAT_TEXTS = 200
+/** Largest |score difference| allowed between a build made and run with COMPAT_ORT and the repository's. */
+const COMPAT_TOLERANCE = 1e-4
+
+describe(`with onnxruntime-node ${COMPAT_ORT} (inside the peer range, pinned)`, () => {
+  it(`the README's build is compatible: differences named, the same labels and scores within ${COMPAT_TOLERANCE} on ${COMPAT_TEXTS} test texts`, async () => {
+    const compat = join(tmp, 'my-app-ort-' + COMPAT_ORT)
+    mkdirSync(compat)
+    writeFileSync(join(compat, 'package.json'), JSON.stringify({ name: 'my-app-compat', private: true }, null, 2))
+    cpSync(join(project, 'models'), join(compat, 'models'), { recursive: true })
+    cpSync(join(project, 'data', 'spam'), join(compat, 'data', 'spam'), { recursive: true })
+    // The README's commands, with the pin moved to the newer release.
+    await runSubsection({ ...NODE, commands: NODE.commands.map((c) => c.replace(/\bonnxruntime-node@\S+/, `onnxruntime-node@${COMPAT_ORT}`)) }, compat)
+    expect(installedVersion(join(compat, 'node_modules', 'onnxruntime-node'))).toBe(COMPAT_ORT)
+    const installed = installedVersion(join(ROOT, 'node_modules', 'onnxruntime-node'))
+    const differences = bundleDifferences(REPO_BUNDLE, join(compat, 'bundles', 'spam'))
+    console.log(`onnxruntime-node ${COMPAT_ORT} build vs the repository's (${installed}):\n  ${differences.join('\n  ') || 'no difference'}`)
+    if (installed !== COMPAT_ORT) expect(differences).toContain(`manifest.json versions.onnxruntime-node: ${installed} here, ${COMPAT_ORT} there`)
+
+    const texts = (await readLabelledJsonl(join(ROOT, 'data', 'spam', 'test.jsonl'))).slice(0, COMPAT_TEXTS).map((e) => e.text)
+    writeFileSync(join(compat, 'texts.json'), JSON.stringify(texts))
+    writeFileSync(
+      join(compat, 'compat.mjs'),
+      `import { readFileSync } from 'node:fs'\nimport { loadClassifier } from 'resmem-edge/node'\n` +
+        `const classifier = await loadClassifier('bundles/spam')\n` +
+        `console.log(JSON.stringify(await classifier.classify(JSON.parse(readFileSync('texts.json', 'utf8')))))\n`,
+    )
+    const got = JSON.parse((await step(`onnxruntime-node ${COMPAT_ORT}: classify ${COMPAT_TEXTS} texts`, 'node compat.mjs', compat)).stdout) as Classification[]
+    const expected = await (await loadClassifier(REPO_BUNDLE)).classify(texts)
+    let maxDiff = 0
+    for (const [i, r] of got.entries()) {
+      expectSameClassification(r, expected[i], COMPAT_TOLERANCE, `onnxruntime-node ${COMPAT_ORT}, text ${i}`)
+      for (const [mine, theirs] of [[r.scores, expected[i].scores], [r.base.scores, expected[i].base.scores]]) {
+        for (const s of theirs) maxDiff = Math.max(maxDiff, Math.abs(mine.find((x) => x.label === s.label)!.score - s.score))
+      }
+    }
+    expect(got).toHaveLength(COMPAT_TEXTS)
+    console.log(`onnxruntime-node ${COMPAT_ORT}: ${COMPAT_TEXTS} texts, same labels, max |score difference| ${maxDiff.toExponential(2)}`)
+  }, 600_000)
+})
+
 describe('a web page bundled by esbuild from the installed package', () => {
   let browser: Browser | undefined
 
