@@ -16,6 +16,7 @@ import { loadClassifier } from '../../src/node/index.ts'
 import type { Classification, LabelScore } from '../../src/types.ts'
 import { MAX_ASSET_BYTES } from '../../workers/scripts/build.ts'
 import { CHROMIUM, CHROMIUM_ARGS, installHint } from '../helpers/chromium.ts'
+import { withDeadline } from '../helpers/deadline.ts'
 import { bundleDifferences, filesUnder } from './bundle-diff.ts'
 import { readmeSubsections, type ReadmeSubsection } from './readme.ts'
 import { consumerEnv, sh, withTarball, type CommandResult } from './shell.ts'
@@ -45,14 +46,14 @@ let tarball: PackedTarball
 let project: string
 const steps: { what: string; ms: number }[] = []
 
-async function step(what: string, command: string, cwd: string): Promise<CommandResult> {
-  const result = await sh(command, cwd)
+async function step(what: string, command: string, cwd: string, timeoutMs?: number): Promise<CommandResult> {
+  const result = await sh(command, cwd, undefined, timeoutMs)
   steps.push({ what, ms: result.ms })
   return result
 }
 
 /** Writes a subsection's files into `dir`, then runs its commands there (`cd` moves along), in order. */
-async function runSubsection(sub: ReadmeSubsection, dir: string, hooks: { before?: (command: string, cwd: string) => void; skip?: (command: string) => boolean } = {}): Promise<{ results: CommandResult[]; cwd: string }> {
+async function runSubsection(sub: ReadmeSubsection, dir: string, hooks: { before?: (command: string, cwd: string) => void; skip?: (command: string) => boolean; timeoutMs?: number } = {}): Promise<{ results: CommandResult[]; cwd: string }> {
   for (const [path, content] of Object.entries(sub.files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true })
     writeFileSync(join(dir, path), content)
@@ -67,7 +68,7 @@ async function runSubsection(sub: ReadmeSubsection, dir: string, hooks: { before
     }
     if (hooks.skip?.(command)) continue
     hooks.before?.(command, cwd)
-    results.push(await step(`${sub.title}: ${command.slice(0, 60)}`, withTarball(command, tarball.path), cwd))
+    results.push(await step(`${sub.title}: ${command.slice(0, 60)}`, withTarball(command, tarball.path), cwd, hooks.timeoutMs))
   }
   return { results, cwd }
 }
@@ -334,20 +335,24 @@ describe('a web page bundled by esbuild from the installed package', () => {
 
   it('classifies in Chromium as the Node library does, with everything from its own origin', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(installHint())
-    await runSubsection(PAGE, project)
+    // Every stage has a deadline well inside the test's: a hang fails naming its stage and what the page said.
+    await runSubsection(PAGE, project, { timeoutMs: 120_000 })
     const server = await serveFolder(join(project, 'public'))
+    const requests: string[] = []
+    const errors: string[] = []
+    const said: string[] = []
+    const detail = () => [`requests so far: ${requests.length ? requests.map((u) => u.replace(server.origin, '')).join(' ') : 'none'}`, `page console: ${said.slice(-20).join(' | ') || 'nothing'}`, `page errors: ${errors.join(' | ') || 'none'}`].join('\n')
     try {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
-      const page = await browser.newPage()
-      const requests: string[] = []
-      const errors: string[] = []
+      browser = await withDeadline('launch Chromium', 60_000, chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }))
+      const page = await withDeadline('open a page', 30_000, browser.newPage())
       page.context().on('request', (r) => requests.push(r.url()))
+      page.on('console', (m) => said.push(`${m.type()}: ${m.text().slice(0, 300)}`))
       page.on('pageerror', (e) => errors.push(e.message))
       // The browser asks for /favicon.ico on its own; any other failed request is the page's.
       page.on('response', (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && errors.push(`${r.status()} ${r.url()}`))
       const started = performance.now()
-      await page.goto(`${server.origin}/`)
-      await page.waitForFunction(() => !document.querySelector('#result')!.textContent!.startsWith('classifying'), null, { timeout: 90_000 })
+      await withDeadline(`load ${server.origin}/`, 30_000, page.goto(`${server.origin}/`), detail)
+      await withDeadline('classify: #result leaves "classifying…"', 90_000, page.waitForFunction(() => !document.querySelector('#result')!.textContent!.startsWith('classifying'), null, { timeout: 0 }), detail)
       steps.push({ what: 'A web page: load and classify in Chromium', ms: Math.round(performance.now() - started) })
       const shown = (await page.textContent('#result'))!
       expect(errors).toEqual([])
@@ -362,6 +367,9 @@ describe('a web page bundled by esbuild from the installed package', () => {
       expect(requests).toContain(`${server.origin}/ort/ort-wasm-simd-threaded.wasm`)
       expect(requests).toContain(`${server.origin}/knn-simd.wasm`)
     } finally {
+      // The browser first: the server's close waits for the connections the browser still holds open.
+      await browser?.close()
+      browser = undefined
       await server.close()
     }
   }, 300_000)
@@ -454,5 +462,14 @@ describe('a Worker project from `npx resmem init`', () => {
     expect(raw).toBeLessThanOrEqual(64 * MiB)
     for (const f of filesUnder(join(cwd, 'bundles'))) expect(statSync(join(cwd, 'bundles', f)).size, f).toBeLessThanOrEqual(MAX_ASSET_BYTES)
     console.log(`starter dry run: ${modules.length} modules, ${(raw / MiB).toFixed(2)} MiB raw; wrangler: ${reported![1]} KiB / gzip ${reported![2]} KiB`)
+
+    // `resmem eval` of the finished build from the installed package, --model being the bundle itself (the
+    // README's "### Node" notes say it runs from the package); its train and val files lie beside the test slice.
+    const testLines = readFileSync(join(ROOT, 'data', 'spam', 'test.jsonl'), 'utf8').split('\n').slice(0, WORKER_VAL_ROWS)
+    writeFileSync(join(cwd, 'data', 'test.jsonl'), testLines.join('\n') + '\n')
+    await step('A Cloudflare Worker: resmem eval of the bundle', 'npx resmem eval --model bundles/model --memory bundles/model --test data/test.jsonl --out eval', cwd)
+    const evaluated = JSON.parse(readFileSync(join(cwd, 'eval', 'eval.json'), 'utf8')) as { examples: { train: number; val: number; test: number }; rows: { method: string }[] }
+    expect(evaluated.examples).toEqual({ train: WORKER_TRAIN_ROWS, val: WORKER_VAL_ROWS, test: WORKER_VAL_ROWS })
+    expect(evaluated.rows.map((r) => r.method)).toContain('resmem-int8')
   }, 600_000)
 })
