@@ -354,7 +354,7 @@ describe('a web page bundled by esbuild from the installed package', () => {
       page.on('response', (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && errors.push(`${r.status()} ${r.url()}`))
       const started = performance.now()
       await withDeadline(`load ${server.origin}/`, 30_000, page.goto(`${server.origin}/`), detail)
-      await withDeadline('classify: #result leaves "classifying…"', 90_000, page.waitForFunction(() => !document.querySelector('#result')!.textContent!.startsWith('classifying'), null, { timeout: 0 }), detail)
+      await withDeadline('classify: #result leaves "classifying…"', 90_000, page.waitForFunction(() => !document.querySelector('#result')!.textContent!.startsWith('classifying'), null, { timeout: 0, polling: 250 }), detail)
       steps.push({ what: 'A web page: load and classify in Chromium', ms: Math.round(performance.now() - started) })
       const shown = (await page.textContent('#result'))!
       expect(errors).toEqual([])
