@@ -441,6 +441,15 @@ describe('a Worker project from `npx resmem init`', () => {
     expect(existsSync(join(cwd, 'node_modules', 'resmem-edge', 'dist', 'workers', 'exports.js'))).toBe(true)
     expect(WORKER.commands.filter(serve)).toEqual(['npx wrangler dev', 'npx wrangler deploy'])
 
+    // `resmem eval` of the finished build from the installed package, --model being the bundle itself (the
+    // README's "### Node" notes say it runs from the package); its train and val files lie beside the test slice.
+    const testLines = readFileSync(join(ROOT, 'data', 'spam', 'test.jsonl'), 'utf8').split('\n').slice(0, WORKER_VAL_ROWS)
+    writeFileSync(join(cwd, 'data', 'test.jsonl'), testLines.join('\n') + '\n')
+    await step('A Cloudflare Worker: resmem eval of the bundle', 'npx resmem eval --model bundles/model --memory bundles/model --test data/test.jsonl --out eval', cwd)
+    const evaluated = JSON.parse(readFileSync(join(cwd, 'eval', 'eval.json'), 'utf8')) as { examples: { train: number; val: number; test: number }; rows: { method: string }[] }
+    expect(evaluated.examples).toEqual({ train: WORKER_TRAIN_ROWS, val: WORKER_VAL_ROWS, test: WORKER_VAL_ROWS })
+    expect(evaluated.rows.map((r) => r.method)).toContain('resmem-int8')
+
     // `npx wrangler dev`, in the background on a free port.
     const port = await freePort()
     const started = performance.now()
@@ -480,14 +489,5 @@ describe('a Worker project from `npx resmem init`', () => {
     expect(raw).toBeLessThanOrEqual(64 * MiB)
     for (const f of filesUnder(join(cwd, 'bundles'))) expect(statSync(join(cwd, 'bundles', f)).size, f).toBeLessThanOrEqual(MAX_ASSET_BYTES)
     console.log(`starter dry run: ${modules.length} modules, ${(raw / MiB).toFixed(2)} MiB raw; wrangler: ${reported![1]} KiB / gzip ${reported![2]} KiB`)
-
-    // `resmem eval` of the finished build from the installed package, --model being the bundle itself (the
-    // README's "### Node" notes say it runs from the package); its train and val files lie beside the test slice.
-    const testLines = readFileSync(join(ROOT, 'data', 'spam', 'test.jsonl'), 'utf8').split('\n').slice(0, WORKER_VAL_ROWS)
-    writeFileSync(join(cwd, 'data', 'test.jsonl'), testLines.join('\n') + '\n')
-    await step('A Cloudflare Worker: resmem eval of the bundle', 'npx resmem eval --model bundles/model --memory bundles/model --test data/test.jsonl --out eval', cwd)
-    const evaluated = JSON.parse(readFileSync(join(cwd, 'eval', 'eval.json'), 'utf8')) as { examples: { train: number; val: number; test: number }; rows: { method: string }[] }
-    expect(evaluated.examples).toEqual({ train: WORKER_TRAIN_ROWS, val: WORKER_VAL_ROWS, test: WORKER_VAL_ROWS })
-    expect(evaluated.rows.map((r) => r.method)).toContain('resmem-int8')
   }, 600_000)
 })
