@@ -16,12 +16,13 @@ import { embedFile, prepareModel, type PreparedModel } from '../build/pipeline.t
 import { chooseKey } from '../build/key-choice.ts'
 import { fitKeyProjection, projectSplit } from '../build/key-dim.ts'
 import { quantizePrepared } from '../build/precision.ts'
-import { parseKeySpec, type KeySpec } from '../export/index.ts'
+import type { KeySpec } from '../export/index.ts'
 import type { EmbeddedSplit } from '../build/embed.ts'
 import { calibrateRows, fitCalibration } from '../build/calibrate.ts'
 import { DEFAULT_GRID, baseAccuracy, resmemProbabilities, tuneResMem, type ScoredPoint } from '../build/tune.ts'
 import { baseCorrectness, decideMemory } from '../build/select.ts'
 import type { LabelledExample } from '../data/index.ts'
+import { servedModel } from './build-model.ts'
 import { findNeighbors, interpProbabilities, knnProbabilities, tuneKnn, tuneLambda } from './knn.ts'
 import { accuracy, bootstrapInterval, brierScore, correctness, expectedCalibrationError, macroF1, negativeLogLikelihood, reliabilityBins, type Interval } from './metrics.ts'
 import { naiveBayesBytes, naiveBayesProbabilities, predictNaiveBayes, trainNaiveBayes } from './naive-bayes.ts'
@@ -330,11 +331,7 @@ export async function evaluateBuild(modelDir: string, memoryDir: string, testFil
     throw new CliError(`${memoryDir}: ${(err as Error).message}`)
   }
   const { memory, manifest } = bundle
-  // Make the model ResMem-ready with the key the memory was built with, so the fingerprints can match.
-  const prepared = await prepareModel(modelDir, undefined, parseKeySpec(manifest.resmem.key))
-  if (memory.modelFingerprint !== prepared.fingerprint) {
-    throw new CliError(`${memoryDir}/memory.bin: built for model ${memory.modelFingerprint.slice(0, 12)}…, but ${modelDir} is ${prepared.fingerprint.slice(0, 12)}…`)
-  }
+  const prepared = await servedModel(modelDir, memoryDir, bundle)
   const trainFile = files.train ?? join(dirname(testFile), manifest.data.train.file)
   const valFile = files.val ?? join(dirname(testFile), 'val.jsonl')
   for (const [flag, file] of [['--train', trainFile], ['--val', valFile]] as const) {

@@ -48,8 +48,9 @@ function packageJson({ name, own }: StarterOptions): string {
     },
     dependencies: { [own.name]: `^${own.version}` },
     devDependencies: {
-      // `resmem build` runs the model in Node; the worker itself uses onnxruntime-web.
-      'onnxruntime-node': own.peerDependencies?.['onnxruntime-node'] ?? '^1.30.0',
+      // `resmem build` runs the model in Node; the worker itself uses onnxruntime-web. Pinned to the version this
+      // package was built and tested with, so a build writes the same bytes as ours (the manifest records it).
+      'onnxruntime-node': own.devDependencies?.['onnxruntime-node'] ?? own.peerDependencies?.['onnxruntime-node'] ?? '^1.30.0',
       wrangler: own.devDependencies?.wrangler ?? '^4',
     },
   }

@@ -47,8 +47,16 @@ export async function connectInspector(inspectorUrl: URL): Promise<Inspector> {
   // wrangler's inspector proxy accepts local origins only (DNS-rebinding guard).
   const ws = new WS(new URL('/ws', inspectorUrl).href.replace(/^http/, 'ws'), { headers: { origin: 'http://127.0.0.1' } })
   await new Promise((resolve, reject) => {
-    ws.onopen = resolve
-    ws.onerror = () => reject(new Error(`cannot connect to the worker's inspector at ${inspectorUrl.href}`))
+    // Neither open nor error would otherwise wait for ever.
+    const timer = setTimeout(() => reject(new Error(`the worker's inspector at ${inspectorUrl.href} did not open in 30 s`)), 30_000)
+    ws.onopen = (event) => {
+      clearTimeout(timer)
+      resolve(event)
+    }
+    ws.onerror = () => {
+      clearTimeout(timer)
+      reject(new Error(`cannot connect to the worker's inspector at ${inspectorUrl.href}`))
+    }
   })
   let next = 0
   let context: number | undefined

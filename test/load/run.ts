@@ -170,7 +170,7 @@ const start = (vars: Record<string, string>, assets?: string): Promise<Started> 
  * only to take each figure (see inspector.ts). The workerd process's RSS is no measure here: with wrangler's
  * inspector enabled it grew by hundreds of MB more than without (a 66k-row load: 1.2 GB attached, 245 MB not).
  */
-async function measure(started: Started, bundle: string, load: (url: URL) => Promise<string>): Promise<MemoryReport> {
+async function measure(started: Started, bundle: string, load: (url: URL) => Promise<string>, log: (line: string) => void): Promise<MemoryReport> {
   const { worker, url } = started
   const inspectorUrl = await worker.inspectorUrl
   if (!inspectorUrl) throw new Error('the worker has no inspector')
@@ -183,14 +183,18 @@ async function measure(started: Started, bundle: string, load: (url: URL) => Pro
     }
   }
   // wrangler attaches its inspector proxy to the runtime on the first request.
+  log(`${bundle}: first request, then the idle isolate's memory through the inspector`)
   await (await fetch(new URL('/openapi.json', url))).arrayBuffer()
   const idle = await isolate()
+  log(`${bundle}: loading the bundle (/healthz)`)
   const health = await fetch(new URL('/healthz', url))
   if (health.status !== 200) throw new Error(`${bundle}: /healthz answered ${health.status}: ${await health.text()}`)
   const { runtime, memoryRows } = (await health.json()) as { runtime: { loadMs: number }; memoryRows: number }
   const manifest = (await (await fetch(new URL('/v1/model', url))).json()) as Manifest
+  log(`${bundle}: the loaded isolate's memory`)
   const loaded = await isolate()
   const afterLoadRequests = await load(url)
+  log(`${bundle}: the isolate's memory after the requests`)
   const afterLoad = await isolate()
   return { bundle, rows: memoryRows, dim: manifest.memory.dim, memoryBinBytes: manifest.memory.bytes, loadMs: runtime.loadMs, idle, loaded, afterLoad, afterLoadRequests }
 }
@@ -211,7 +215,10 @@ export interface LoadOptions {
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
-  const log = options.log ?? (() => {})
+  const started = performance.now()
+  const say = options.log ?? (() => {})
+  // Each line says when: a stalled run's last line is the step it stalled in.
+  const log = (line: string) => say(`${((performance.now() - started) / 1000).toFixed(1)} s: ${line}`)
   const model = options.model ?? process.env.MODEL ?? 'spam'
   const memory: MemoryReport[] = []
 
@@ -224,9 +231,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         log(`mixed load: ${options.requests} requests at concurrency ${options.connections}`)
         mixed = await mixedLoad(url, options.requests, options.connections)
         return `the mixed load (${mixed.requests} requests)`
-      }),
+      }, log),
     )
   } finally {
+    log('stopping the worker')
     await base.worker.dispose()
   }
 
@@ -240,11 +248,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     log(`writing a synthetic ${rows}-row memory into a copy of ${model}`)
     const synthetic = await writeSyntheticBundle(staged, join(dir, name), rows)
     log(`${(synthetic.memoryBytes / MiB).toFixed(1)} MiB in ${synthetic.parts} part(s)`)
+    log(`starting the worker on the synthetic memory (${name})`)
     const big = await start({ MODEL: name }, dir)
     try {
       memory.push(
         await measure(big, `${name} (synthetic memory, ${synthetic.parts} parts)`, async (url) => {
           const valid = KINDS.filter((k) => k.expect === 200)
+          log(`${name}: 1000 valid requests, then the largest request the API takes`)
           const report = await mixedLoad(url, 1000, options.connections, valid)
           // The largest request the API takes, MAX_BATCH texts each over the model's maximum tokens: onnxruntime's
           // wasm memory grows to the largest batch it has run and never shrinks.
@@ -253,9 +263,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           if (unexpected) throw new Error(`${name}: ${unexpected} unexpected answers: ${JSON.stringify([...report.kinds, ...worst.kinds].flatMap((k) => k.samples))}`)
           const w = worst.kinds[0]
           return `${report.requests} valid requests, then ${worst.requests} of ${MAX_BATCH} texts over the maximum tokens (p50 ${ms(w.p50)}, max ${ms(worst.latency.max)})`
-        }),
+        }, log),
       )
     } finally {
+      log('stopping the worker')
       await big.worker.dispose()
     }
   } finally {

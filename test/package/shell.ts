@@ -48,22 +48,37 @@ export function withTarball(command: string, tarball: string): string {
   return command
 }
 
-/** Runs `command` with bash in `cwd`; rejects with what it printed when it fails. */
+/**
+ * Runs `command` with bash in `cwd`; rejects with what it printed when it fails. bash runs in its own process
+ * group: on the timeout the whole group is killed (npm, node, wrangler under it), so a hung command fails with its
+ * name instead of holding the pipes open past the test's own timeout.
+ */
 export function sh(command: string, cwd: string, env: NodeJS.ProcessEnv = consumerEnv(), timeoutMs = 300_000): Promise<CommandResult> {
   const started = performance.now()
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('bash', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        // The group is gone already.
+      }
+    }
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      killGroup()
+    }, timeoutMs)
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       const ms = Math.round(performance.now() - started)
       if (code === 0) resolve({ command, stdout, stderr, ms })
-      else reject(new Error(`\`${command}\` in ${cwd} failed (${signal ?? `exit ${code}`}) after ${ms} ms\n--- stdout\n${stdout.slice(-4000)}\n--- stderr\n${stderr.slice(-4000)}`))
+      else reject(new Error(`\`${command}\` in ${cwd} ${timedOut ? `stalled: killed after the ${timeoutMs / 1000} s limit` : `failed (${signal ?? `exit ${code}`})`} after ${ms} ms\n--- stdout\n${stdout.slice(-4000)}\n--- stderr\n${stderr.slice(-4000)}`))
     })
   })
 }

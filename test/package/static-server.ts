@@ -33,6 +33,11 @@ export async function serveFolder(root: string): Promise<StaticServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+        // close() waits for every open connection to end: a browser's keep-alive ones would keep it waiting.
+        server.closeAllConnections()
+      }),
   }
 }

@@ -21,7 +21,9 @@ describe('resmem init', () => {
     const own = ownPackage()
     expect(pkg.name).toBe('my-worker')
     expect(pkg.dependencies).toEqual({ 'resmem-edge': `^${own.version}` })
-    expect(pkg.devDependencies).toEqual({ 'onnxruntime-node': own.peerDependencies!['onnxruntime-node'], wrangler: own.devDependencies!.wrangler })
+    expect(pkg.devDependencies).toEqual({ 'onnxruntime-node': own.devDependencies!['onnxruntime-node'], wrangler: own.devDependencies!.wrangler })
+    // Exact: a user's `resmem build` then runs the runtime version the shipped bundles record.
+    expect(pkg.devDependencies['onnxruntime-node']).toMatch(/^\d+\.\d+\.\d+$/)
     const toml = readFileSync(join(dir, 'My Worker', 'wrangler.toml'), 'utf8')
     expect(toml).toContain('name = "my-worker"')
     expect(toml).toMatch(/\[assets\]\ndirectory = "bundles"\nbinding = "ASSETS"/)
