@@ -10,7 +10,12 @@
  *   Gather(E, input_ids):
  *     DequantizeLinear(Gather(Eq, input_ids), Es, 0)
  *
- * Weights: Wq = round(W / Ws), Ws = max|W| / 127 (symmetric, per tensor, [-127, 127]).
+ * Weights: Wq = round(W / Ws), symmetric, per tensor: MatMul/Gemm weights in [-63, 63] (Ws = max|W| / 63),
+ * the embedding table in [-127, 127] (Ws = max|W| / 127).
+ * Why 7-bit MatMul weights (onnxruntime's `reduce_range`): on x86 CPUs without VNNI, onnxruntime's u8 x s8
+ * kernel (AVX2 vpmaddubsw) adds two products in a saturating int16; 255 * 127 * 2 = 64,770 does not fit and
+ * the sum clips, so the same model answered differently in onnxruntime-node there (scores off by up to 2.5e-2)
+ * than in the wasm build or on a VNNI CPU. 255 * 63 * 2 = 32,130 fits: every runtime computes the exact product.
  * Why per row: DynamicQuantizeLinear takes one scale over the whole [batch, tokens, K] tensor, so a text's
  * logits would depend on the other texts of its batch (and on padding). Per row, each token's integer
  * product is exact and its scale its own: a text gets the same answer alone or micro-batched.
@@ -60,13 +65,16 @@ function floats(t: TensorProto): Float32Array {
   return Float32Array.from(t.floatData ?? [])
 }
 
-/** Symmetric per-tensor int8: scale = max|w| / 127, q = round(w / scale) in [-127, 127]. */
-export function quantizeSymmetric(values: Float32Array): { q: Int8Array; scale: number } {
+/** The largest |q| of a MatMul/Gemm weight: 7 bits, so no u8 x s8 pair sum saturates int16 (see the top). */
+export const MATMUL_WEIGHT_LEVELS = 63
+
+/** Symmetric per-tensor int8: scale = max|w| / levels, q = round(w / scale) in [-levels, levels]. */
+export function quantizeSymmetric(values: Float32Array, levels = 127): { q: Int8Array; scale: number } {
   let max = 0
   for (const v of values) max = Math.max(max, Math.abs(v))
-  const scale = max > 0 ? max / 127 : 1
+  const scale = max > 0 ? max / levels : 1
   const q = new Int8Array(values.length)
-  for (let i = 0; i < values.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(values[i] / scale)))
+  for (let i = 0; i < values.length; i++) q[i] = Math.max(-levels, Math.min(levels, Math.round(values[i] / scale)))
   return { q, scale }
 }
 
@@ -150,9 +158,9 @@ export function quantizeModel(model: Uint8Array, options: QuantizeOptions = {}):
     const cached = quantizedWeights.get(key)
     if (cached) return { ...cached, dims }
     const values = transposed ? transpose(floats(t), rows, cols) : floats(t)
-    const { q, scale } = quantizeSymmetric(values)
+    const { q, scale } = quantizeSymmetric(values, embedding ? 127 : MATMUL_WEIGHT_LEVELS)
     const qName = tensor(`${t.name}_quantized`)
-    // A MatMul weight needs 127 / Ws (see the scale Div below), a table Ws.
+    // A MatMul weight needs 127 / Ws (127: the activations' levels; see the scale Div below), a table Ws.
     const sName = tensor(!embedding ? `${t.name}_127_over_scale` : `${t.name}_scale`)
     added.push(int8Tensor(qName, dims, q), scalar(sName, FLOAT, embedding ? scale : 127 / scale))
     result.weightBytes.float32 += values.length * 4
