@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CliError } from '../cli/errors.ts'
 import { DEFAULT_DATASETS, ensurePrepared, isDefaultDataset } from '../build/defaults.ts'
@@ -16,6 +17,17 @@ const SHIPPED_OOD: Record<string, string[]> = {
   spam: ['test/fixtures/casual-notes/set-1.jsonl+test/fixtures/casual-notes/set-2.jsonl', 'test/fixtures/ood/langid-sentences.jsonl'],
   langid: ['test/fixtures/ood/spam-mails.jsonl'],
 }
+/** The repository (or package) root: the shipped OOD sets are read from there, not from the working directory. */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** The shipped OOD sets of a dataset whose files are here (a clone has them; an installed package does not). */
+function shippedOod(dataset: string): string[] {
+  const specs = (SHIPPED_OOD[dataset] ?? []).map((spec) => spec.split('+').map((f) => join(ROOT, f)))
+  const missing = specs.flat().filter((f) => !existsSync(f))
+  if (missing.length) console.error(`resmem eval: the shipped OOD sets are not here (${missing.join(', ')}): skipped; --ood FILE adds your own`)
+  return specs.filter((files) => files.every((f) => existsSync(f))).map((files) => files.join('+'))
+}
+
 /** Alphas of the coverage plot; the table shows 0.1 and 0.05. */
 const PLOT_ALPHAS = [0.3, 0.2, 0.15, 0.1, 0.05, 0.02, 0.01]
 
@@ -126,7 +138,7 @@ export async function run(argv: string[]): Promise<void> {
     const keyDims = values['key-dims']?.split(',').map(Number)
     if (keyDims?.some((d) => !Number.isInteger(d) || d < 1)) throw new CliError(`--key-dims: expected positive integers separated by commas, got "${values['key-dims']}"`)
     result = await evaluate({ dataset: values.dataset, model: paths.model, train: paths.train, val: paths.val, test: paths.test, key, keyDims })
-    const oods = [...SHIPPED_OOD[values.dataset], ...(values.ood ?? [])]
+    const oods = [...shippedOod(values.dataset), ...(values.ood ?? [])]
     if (existsSync(join(paths.artifacts, 'manifest.json'))) result.trust = await trustOf(paths.artifacts, paths.test, oods)
     else console.log(`${paths.artifacts}: not built, no novelty or coverage rows (npx tsx scripts/resmem.ts build-defaults --only ${values.dataset})`)
   } else if (values.model && values.memory && values.test) {
