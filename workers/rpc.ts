@@ -11,13 +11,12 @@
 // First: zod schemas made before @hono/zod-openapi extends zod lack .openapi() (schemas.ts needs it).
 import { z } from '@hono/zod-openapi'
 import { WorkerEntrypoint } from 'cloudflare:workers'
-import type { Manifest } from '../src/memory/manifest.ts'
 import type { Classification, Example } from '../src/types.ts'
 import { lazyModel, loadFromBundleSource, type ModelLoader } from './classifier.ts'
 import { checkWorkersAiModel, WorkersAiInput, workersAiLabels, type WorkersAiLabelScore } from './compat/workers-ai.ts'
 import { settings, type Bindings } from './env.ts'
 import { errorReply, type Issue } from './errors.ts'
-import { classifyTexts, forgetRow, learnExamples, validate, type OperationContext } from './operations/index.ts'
+import { classifyTexts, forgetRow, learnExamples, modelInfo, validate, type ModelInfo, type OperationContext } from './operations/index.ts'
 import { ClassifyOptions, ClassifyRequest, LearnRequest, MemoryIdParam } from './schemas.ts'
 import { writerOf, type Writer, type Written } from './memory/index.ts'
 
@@ -95,8 +94,8 @@ export class ResMemEntrypoint extends WorkerEntrypoint<Bindings> {
   }
 
   /** The served bundle's manifest, as GET /v1/model. */
-  async model(): Promise<Manifest> {
-    return this.#call(async (ctx) => (await ctx.model()).manifest)
+  async model(): Promise<ModelInfo> {
+    return this.#call(async (ctx) => modelInfo(ctx))
   }
 
   /** Workers AI's `env.AI.run(model, {text})` for text classification: a caller swaps the AI binding for this one. */

@@ -5,4 +5,5 @@
 export type { OperationContext } from './context.ts'
 export { classifyFresh, classifyTexts, type ClassifyCall, type Classified } from './classify.ts'
 export { FORBIDDEN_MESSAGE, forgetRow, learnExamples, requireMemoryAccess, servedMemory } from './memory.ts'
+export { modelInfo, type ModelInfo } from './model.ts'
 export { validate } from './validate.ts'

@@ -1,7 +1,8 @@
 /** GET /v1/model: the served bundle's manifest. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../app-env.ts'
-import { background } from '../memory/index.ts'
+import { modelInfo } from '../operations/index.ts'
+import { operationContext } from './context.ts'
 import { ModelInfo, errorResponse, internalError, optionalBearer, unauthorized } from '../schemas.ts'
 
 export const modelRoute = createRoute({
@@ -21,10 +22,6 @@ export const modelRoute = createRoute({
 
 export function modelRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(modelRoute, async (c) => {
-    const model = await c.var.model()
-    // Learned rows written elsewhere since this isolate's copy count too (workers/memory/sync.ts); without
-    // API_TOKEN nothing can be learned, so the log is not read (as classify).
-    if (c.var.settings.apiTokens) await model.memory?.current(background(c))
-    return c.json({ ...model.manifest, served: model.served() }, 200)
+    return c.json(await modelInfo(operationContext(c)), 200)
   })
 }
