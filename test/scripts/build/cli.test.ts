@@ -1,23 +1,12 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, writeFile, cp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resmem } from '../resmem-cli.ts'
 import { readLabelledJsonl, formatJsonl } from '../../../scripts/data/index.ts'
 
-const run = promisify(execFile)
 const MODEL = 'models/spam'
 
-async function resmem(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/resmem.ts', ...args], { maxBuffer: 1 << 24 })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 describe('resmem build', () => {
   let dir: string
