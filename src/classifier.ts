@@ -265,9 +265,10 @@ export class ResMemClassifier {
    * model's embedding as the key (quantized with the memory's key scale) and its residual at the memory's T.
    * Throws MemoryEditError naming the first bad example; nothing is learned here.
    */
-  async encode(examples: readonly Example[]): Promise<(EncodedRow & { truncated: boolean })[]> {
+  async encode(examples: readonly Example[], labels: LabelSet = this.labelSet): Promise<(EncodedRow & { truncated: boolean })[]> {
     const overlay = this.requireEdits()
-    const labelIds = exampleLabelIds(examples, this.labelSet)
+    // `labels`: another label set than the served one (a model change re-encodes a log's rows at its cursor).
+    const labelIds = exampleLabelIds(examples, labels)
     const { outputs, truncated } = await this.embed(examples.map((e) => e.text))
     const rows: (EncodedRow & { truncated: boolean })[] = []
     for (const out of outputs) {
