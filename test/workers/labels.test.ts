@@ -1,7 +1,10 @@
 // /v1/labels against the real worker in workerd: the staged spam bundle, onnxruntime-web, the SIMD kernel and the
 // EditLog Durable Object. A label added to the memory, taught through POST /v1/memory, answers near its rows and
 // nowhere else; removing it forgets its rows. Each test uses its own label names (the log is this file's own).
+import { runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { widenOps } from '../../workers/objects/edit-log.ts'
+import { env } from './helpers.ts'
 import { AddLabelResponse, LabelList, RemoveLabelResponse } from '../../workers/schemas.ts'
 import type { Classification } from '../../src/types.ts'
 import { AUTH, TOKEN, isolate } from './memory-helpers.ts'
@@ -118,5 +121,26 @@ describe('labels that live in the memory', () => {
     expect(page.entries.filter((e) => e.op === 'label' && e.label === 'retry')).toHaveLength(1)
     const mismatch = await app.request('/v1/labels', post({ label: 'other' }, key))
     expect(mismatch.status).toBe(422)
+  })
+
+  it('a log created before labels has its entries table rebuilt once to take label entries, its entries kept', async () => {
+    const stub = env.EDIT_LOG!.get(env.EDIT_LOG!.idFromName('labels-test:old-schema'))
+    const rows = await runInDurableObject(stub, (_, state) => {
+      const sql = state.storage.sql
+      sql.exec('DROP TABLE IF EXISTS entries')
+      // The entries table as logs before labels created it: op limited to add and forget.
+      sql.exec(`CREATE TABLE entries (version INTEGER PRIMARY KEY, op TEXT NOT NULL CHECK (op IN ('add', 'forget')), target TEXT, text TEXT, label TEXT, truncated INTEGER, key BLOB, residual BLOB, residual_scale REAL, model TEXT NOT NULL, token TEXT NOT NULL, at INTEGER NOT NULL, note TEXT)`)
+      sql.exec(`CREATE UNIQUE INDEX forgets ON entries (target) WHERE op = 'forget'`)
+      sql.exec(`INSERT INTO entries (version, op, text, label, model, token, at) VALUES (1, 'add', 'hi', 'ham', 'm', 't', 0)`)
+      sql.exec(`INSERT INTO entries (version, op, target, model, token, at) VALUES (2, 'forget', '1', 'm', 't', 0)`)
+      expect(() => sql.exec(`INSERT INTO entries (version, op, target, label, model, token, at) VALUES (3, 'label', 'add', 'x', 'm', 't', 0)`)).toThrow(/CHECK/)
+      widenOps(state.storage)
+      widenOps(state.storage) // once: a second call finds the new table and does nothing
+      sql.exec(`INSERT INTO entries (version, op, target, label, model, token, at) VALUES (3, 'label', 'add', 'x', 'm', 't', 0)`)
+      // The unique forget index is back on the new table.
+      expect(() => sql.exec(`INSERT INTO entries (version, op, target, model, token, at) VALUES (4, 'forget', '1', 'm', 't', 0)`)).toThrow(/UNIQUE/)
+      return sql.exec<{ version: number; op: string }>('SELECT version, op FROM entries ORDER BY version').toArray()
+    })
+    expect(rows.map((r) => [r.version, r.op])).toEqual([[1, 'add'], [2, 'forget'], [3, 'label']])
   })
 })

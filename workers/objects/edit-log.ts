@@ -166,7 +166,7 @@ const SCHEMA = [
 ]
 
 /** Logs created before memory labels: their entries table takes 'label' entries once rebuilt (SQLite cannot alter a CHECK). */
-function widenOps(storage: DurableObjectStorage): void {
+export function widenOps(storage: DurableObjectStorage): void {
   const table = storage.sql.exec<{ sql: string }>(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'entries'`).toArray()[0]
   if (!table || table.sql.includes("'label'")) return
   storage.transactionSync(() => {
