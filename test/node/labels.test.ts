@@ -113,7 +113,19 @@ describe('a label added to the memory (Node library, spam build)', () => {
       expect(r.label).toBe(NEW)
       expect(r.neighbors![0]).toMatchObject({ source: 'edit', label: NEW })
       expect(r.base.scores.find((s) => s.label === NEW)!.score).toBe(0)
+      // Novelty counts the new rows: a taught text is its own nearest row, familiar.
+      expect(r.novelty).toBeLessThan(1e-3)
+      expect(r.unfamiliar).toBe(false)
+      // The set is drawn from the served labels (the conformal quantile was fitted on val, without the new label).
+      for (const l of r.set!) expect(['ham', 'spam', NEW]).toContain(l)
     }
+    // Abstention applies the same rule to a memory label: one label in the set answers it, any other set abstains.
+    const abstained = await classifier.classify(NOTES.slice(0, 3), { abstain: true })
+    abstained.forEach((r, i) => {
+      const set = taught[i].set!
+      if (set.length === 1) expect(r.label).toBe(set[0])
+      else expect(r).toMatchObject({ label: null, score: null, abstained: set.length ? 'ambiguous' : 'empty' })
+    })
     expect(classifier.removeLabel(NEW)).toEqual({ label: NEW, forgotten: 3 })
     expect(await classifier.classify(texts, { explain: true })).toEqual(before)
     await expect(classifier.forget([ids[0]])).rejects.toThrow(/not a row/)
