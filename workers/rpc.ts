@@ -16,8 +16,9 @@ import { lazyModel, loadFromBundleSource, type ModelLoader } from './classifier.
 import { checkWorkersAiModel, WorkersAiInput, workersAiLabels, type WorkersAiLabelScore } from './compat/workers-ai.ts'
 import { settings, type Bindings } from './env.ts'
 import { errorReply, type Issue } from './errors.ts'
-import { classifyTexts, forgetRow, learnExamples, modelInfo, validate, type ModelInfo, type OperationContext } from './operations/index.ts'
-import { ClassifyOptions, ClassifyRequest, LearnRequest, MemoryIdParam } from './schemas.ts'
+import type { ServedLabel } from '../src/memory/labels.ts'
+import { addMemoryLabel, classifyTexts, forgetRow, learnExamples, listLabels, modelInfo, removeMemoryLabel, validate, type ModelInfo, type OperationContext } from './operations/index.ts'
+import { AddLabelRequest, ClassifyOptions, ClassifyRequest, LabelParam, LearnRequest, MemoryIdParam } from './schemas.ts'
 import { writerOf, type Writer, type Written } from './memory/index.ts'
 
 /** The token an RPC write is stored under (its salted fingerprint, as an HTTP write's bearer token): RPC callers share one write-rate budget. */
@@ -91,6 +92,27 @@ export class ResMemEntrypoint extends WorkerEntrypoint<Bindings> {
   /** Forgets a learned example (its id) or hides a built row (`base:{row}`), as DELETE /v1/memory/{id}. */
   async forget(id: string): Promise<{ version: number }> {
     return this.#call(async (ctx) => forgetRow(ctx, validate(MemoryIdParam, { id: validate(Id, id, 'id') }, 'id').id, rpcWriter(ctx)))
+  }
+
+  /** Adds a label that lives in the memory, as POST /v1/labels: the served labels after it. */
+  async addLabel(label: string): Promise<{ label: string; source: 'memory'; labels: ServedLabel[] }> {
+    return this.#call(async (ctx) => {
+      const added = await addMemoryLabel(ctx, validate(AddLabelRequest, { label }, 'body').label, rpcWriter(ctx))
+      return { label: added.label, source: 'memory' as const, labels: added.labels }
+    })
+  }
+
+  /** Removes a memory label and forgets its rows, as DELETE /v1/labels/{label}. */
+  async removeLabel(label: string): Promise<{ label: string; forgotten: number }> {
+    return this.#call(async (ctx) => {
+      const removed = await removeMemoryLabel(ctx, validate(LabelParam, { label }, 'label').label, rpcWriter(ctx))
+      return { label: removed.label, forgotten: removed.forgotten ?? 0 }
+    })
+  }
+
+  /** The served labels, as GET /v1/labels. */
+  async labels(): Promise<{ labels: ServedLabel[] }> {
+    return this.#call(async (ctx) => ({ labels: await listLabels(ctx) }))
   }
 
   /** The served bundle's manifest, as GET /v1/model. */

@@ -209,4 +209,30 @@ describe('a new model continues the edit log of the one before', () => {
     expect(sync.state).toBe('ready')
     expect((await log(next).getStatus())!.state).toBe('ready')
   })
+
+  it('labels that live in the memory carry over to a new model, with their rows re-embedded; a removed one stays removed', async () => {
+    const files = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
+    const old = isolate({ MEMORY_SYNC_MS: '0' })
+    await ready(old)
+    const tag = crypto.randomUUID().slice(0, 8)
+    const [kept, gone] = [`carried-${tag}`, `gone-${tag}`]
+    const add = (label: string) => old.request('/v1/labels', { method: 'POST', headers: AUTH, body: JSON.stringify({ label }) })
+    expect((await add(kept)).status).toBe(201)
+    expect((await add(gone)).status).toBe(201)
+    const taught = [`Can we move our meeting to Thursday at 3pm? ${tag}`, `Meeting moved to Friday 10am, room 4 ${tag}`]
+    const { ids } = await old.learn([...taught.map((text) => ({ text, label: kept })), { text: `gone label text ${tag}`, label: gone }])
+    expect((await old.request(`/v1/labels/${gone}`, { method: 'DELETE', headers: AUTH })).status).toBe(200)
+
+    const next = await variant(files, 1.1)
+    const fresh = isolate({ MEMORY_SYNC_MS: '0' }, { loader: (e, s) => loadServedModel(sourceOf(next), e, s) })
+    await ready(fresh)
+    const labels = ((await (await fresh.request('/v1/labels', { headers: AUTH })).json()) as { labels: { label: string; source: string }[] }).labels
+    expect(labels).toContainEqual({ label: kept, source: 'memory' })
+    expect(labels.map((l) => l.label)).not.toContain(gone)
+    for (const [i, text] of taught.entries()) expect(await fresh.classify(text), text).toMatchObject({ label: kept, neighbors: [{ source: 'edit', id: ids[i], label: kept }] })
+    expect((await fresh.classify(`gone label text ${tag}`)).neighbors!.map((n) => n.id)).not.toContain(ids[2])
+    // The new log takes writes of the carried label; removing it forgets its re-embedded rows.
+    expect((await fresh.learn([{ text: `one more meeting ${tag}`, label: kept }])).ids).toHaveLength(1)
+    expect(await (await fresh.request(`/v1/labels/${kept}`, { method: 'DELETE', headers: AUTH })).json()).toEqual({ label: kept, forgotten: 3 })
+  })
 })

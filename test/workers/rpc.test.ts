@@ -113,6 +113,21 @@ describe('the ResMem class with API_TOKEN set (the RPC methods in-process)', () 
     await Promise.all(waits)
   })
 
+  it('adds a memory label, learns it, lists it and removes it as the /v1/labels routes do, with their errors', async () => {
+    const added = await resmem.addLabel('rpc-label')
+    expect(added).toMatchObject({ label: 'rpc-label', source: 'memory' })
+    expect(added.labels.at(-1)).toEqual({ label: 'rpc-label', source: 'memory' })
+    const written = await resmem.learn([{ text: HAM, label: 'rpc-label' }])
+    expect((await resmem.classify({ text: HAM })).label).toBe('rpc-label')
+    expect((await resmem.labels()).labels).toEqual(added.labels)
+    expect(parseResMemError(await resmem.addLabel('rpc-label').catch((err: unknown) => err))).toMatchObject({ code: 'label_exists', status: 409 })
+    expect(parseResMemError(await resmem.addLabel('two words').catch((err: unknown) => err))).toMatchObject({ code: 'invalid_request', status: 400 })
+    expect(parseResMemError(await resmem.removeLabel('ham').catch((err: unknown) => err))).toMatchObject({ code: 'model_label', status: 409 })
+    expect(await resmem.removeLabel('rpc-label')).toEqual({ label: 'rpc-label', forgotten: 1 })
+    expect((await resmem.classify({ text: HAM }, { explain: true, k: MEMORY_K })).neighbors!.some((n) => n.id === written.ids[0])).toBe(false)
+    await Promise.all(waits)
+  })
+
   it('a label the model lacks, an id that is none, and a forgotten id get the HTTP route\'s errors', async () => {
     const app = isolate()
     const bad = [{ text: 'hi', label: 'no-such-label' }]

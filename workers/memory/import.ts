@@ -3,6 +3,7 @@
  * Its entries are re-embedded with this model in batches, resumably (a cursor with compare-and-set), before
  * the new log serves; the predecessor is sealed first, so it acknowledges nothing the import could miss.
  */
+import { LabelSet } from '../../src/memory/labels.ts'
 import type { LogEntry, LogModel } from '../objects/edit-log.ts'
 import type { MemorySync } from './sync.ts'
 
@@ -35,17 +36,33 @@ export async function importStep(memory: MemorySync): Promise<boolean> {
     const done = await log.finishImport(status.cursor)
     return done.ok || done.status.state === 'ready'
   }
-  const carried = await reencode(memory, entries, sourceStatus.model)
+  const carried = await reencode(memory, entries, sourceStatus.model, status.memoryLabels ?? [])
   const result = await log.importBatch(status.cursor, carried, entries[entries.length - 1].version)
   if (!result.ok && result.code !== 'stale_cursor') throw new Error(result.message)
   return false
 }
 
-/** Entries of another model's log, for this one: texts embedded again, rows of another training file dropped. */
-async function reencode(memory: MemorySync, entries: readonly LogEntry[], from: LogModel): Promise<LogEntry[]> {
-  const labels = new Set(memory.classifier.labels)
-  const toEmbed = entries.filter((e) => e.op === 'add' && e.note === undefined && e.text !== undefined && e.label !== undefined && labels.has(e.label))
-  const rows = toEmbed.length ? await memory.classifier.encode(toEmbed.map((e) => ({ text: e.text!, label: e.label! }))) : []
+/**
+ * Entries of another model's log, for this one: texts embedded again, rows of another training file dropped.
+ * Memory labels (`memoryLabels`: those live in this log at the cursor) carry over with their entries, and so do
+ * their rows; a memory label the new model has as its own teaches that label.
+ */
+async function reencode(memory: MemorySync, entries: readonly LogEntry[], from: LogModel, memoryLabels: readonly string[]): Promise<LogEntry[]> {
+  // `live`: the labels at each entry; `known`: every label seen (a row encodes alike whenever its label lived).
+  const live = new LabelSet(memory.classifier.labels)
+  const known = new LabelSet(memory.classifier.labels)
+  const add = (set: LabelSet, name: string) => set.idOf(name) === undefined && set.add(name)
+  for (const name of memoryLabels) [live, known].forEach((set) => add(set, name))
+  const servedAt = new Map<number, boolean>()
+  for (const e of entries) {
+    if (e.op === 'label' && e.label !== undefined) {
+      if (e.target === 'add') [live, known].forEach((set) => add(set, e.label!))
+      else if (e.target === 'remove' && live.isMemoryLabel(e.label)) live.remove(e.label)
+    }
+    if (e.op === 'add' && e.label !== undefined) servedAt.set(e.version, live.idOf(e.label) !== undefined)
+  }
+  const toEmbed = entries.filter((e) => e.op === 'add' && e.note === undefined && e.text !== undefined && servedAt.get(e.version))
+  const rows = toEmbed.length ? await memory.classifier.encode(toEmbed.map((e) => ({ text: e.text!, label: e.label! })), known) : []
   const encoded = new Map(toEmbed.map((e, i) => [e.version, rows[i]]))
   return entries.map((e): LogEntry => {
     const { key: _k, residual: _r, residualScale: _s, ...kept } = e
