@@ -2,6 +2,7 @@ import type { Bundle } from './bundle/load.ts'
 import type { KnnIndex } from './knn/index.ts'
 import { MemoryEditError, exampleLabelIds, formatRowId, parseRowId, type EditOp, type MemoryRowId } from './memory/edits.ts'
 import { FoldMap } from './memory/fold.ts'
+import { DEFAULT_MAX_MEMORY_LABELS, LabelSet, type ServedLabel } from './memory/labels.ts'
 import { replayEdits } from './memory/replay.ts'
 import { projectKey, type KeyProjection } from './memory/projection.ts'
 import { encodeRow, type EncodedRow } from './memory/row.ts'
@@ -86,6 +87,8 @@ export interface ServedState {
   novelty: boolean
   /** Miscoverage of the sets; null: the build has no conformal scores. */
   alpha: number | null
+  /** Every served label and where it comes from: the model's, then the memory's in the order added. */
+  labels: ServedLabel[]
 }
 
 /** Why a caller who asked to abstain gets no label: an unfamiliar text, or a set of other than one label. */
@@ -97,7 +100,10 @@ function abstention(r: Classification): 'unfamiliar' | 'ambiguous' | 'empty' | u
 
 /** text -> tokens -> model (logits, embedding) -> memory search -> ResMem combine -> result. */
 export class ResMemClassifier {
+  /** The model's labels (memory labels: `labelSet`). */
   readonly labels: readonly string[]
+  /** Served labels: the model's, then labels added to the memory (src/memory/labels.ts). */
+  readonly labelSet: LabelSet
   readonly params: ResMemParams
   /** The memory searched: the built memory, minus forgotten rows, plus the overlay of learned rows. */
   readonly memory: SegmentedMemory
@@ -127,6 +133,8 @@ export class ResMemClassifier {
     options: ClassifierOptions,
   ) {
     this.labels = bundle.config.labels
+    this.labelSet = new LabelSet(this.labels)
+    this.labelSet.restore(bundle.manifest.memoryLabels ?? [])
     const { k, sigma, temperature } = bundle.manifest.resmem
     this.params = { k, sigma, temperature }
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 16))
@@ -185,7 +193,7 @@ export class ResMemClassifier {
   }
 
   decide(logits: Float32Array, embedding: Float32Array, params: InferenceParams = {}): Promise<ResMemDecision> {
-    return this.search.decide(logits, embedding, this.served(params), this.localSearch(params))
+    return this.search.decide(logits, embedding, this.served(params), this.localSearch(params), this.labelSet.width)
   }
 
   /**
@@ -216,6 +224,7 @@ export class ResMemClassifier {
       learnedRows: (this.edits?.size ?? 0) + this.foldedLearned(),
       novelty: this.novelty,
       alpha: this.bundle.manifest.conformal ? this.alpha : null,
+      labels: this.labelSet.list(),
     }
   }
 
@@ -258,7 +267,7 @@ export class ResMemClassifier {
    */
   async encode(examples: readonly Example[]): Promise<(EncodedRow & { truncated: boolean })[]> {
     const overlay = this.requireEdits()
-    const labelIds = exampleLabelIds(examples, this.labels)
+    const labelIds = exampleLabelIds(examples, this.labelSet)
     const { outputs, truncated } = await this.embed(examples.map((e) => e.text))
     const rows: (EncodedRow & { truncated: boolean })[] = []
     for (const out of outputs) {
@@ -321,15 +330,58 @@ export class ResMemClassifier {
    * the build already folded in are skipped. Returns the last version applied.
    */
   applyEdits(ops: readonly EditOp[], after = 0): number {
-    const last = replayEdits({ overlay: this.requireEdits(), forgotten: this.memory.forgotten, fold: this.fold }, ops, after)
+    const last = replayEdits({ overlay: this.requireEdits(), forgotten: this.memory.forgotten, fold: this.fold, labels: this.labelSet }, ops, after)
     this.lastIssued = Math.max(this.lastIssued, last)
     return last
   }
 
-  /** Drops every learned row and unhides every built row: the memory as built. */
+  /** Drops every learned row and unhides every built row: the memory as built (its labels as built too). */
   resetEdits(): void {
     this.edits?.clear()
     this.memory.forgotten.clear()
+    this.labelSet.restore(this.bundle.manifest.memoryLabels ?? [])
+  }
+
+  /** Model labels, then memory labels in the order added. */
+  servedLabels(): ServedLabel[] {
+    return this.labelSet.list()
+  }
+
+  /**
+   * Adds a label the model does not have: it lives in the memory, taught by learn() with it (base probability
+   * 0, so only texts near its rows can get it). Throws LabelError (invalid name, exists, over `max`).
+   * @example
+   * classifier.addLabel('billing')
+   * await classifier.learn([{ text: 'Where is my invoice?', label: 'billing' }])
+   */
+  addLabel(label: string, max = DEFAULT_MAX_MEMORY_LABELS): ServedLabel[] {
+    this.requireEdits()
+    this.labelSet.add(label, max)
+    return this.servedLabels()
+  }
+
+  /** Removes a memory label and forgets every row of it (learned or folded); returns how many. */
+  removeLabel(label: string): { label: string; forgotten: number } {
+    const overlay = this.requireEdits()
+    const id = this.labelSet.checkRemove(label)
+    const ids = this.rowsOfLabel(id)
+    for (const row of ids) {
+      const place = this.fold.rowOf(row)
+      if (place !== undefined) this.memory.forgotten.add(place)
+      else if (row.kind === 'edit') overlay.remove([row.id])
+    }
+    this.labelSet.remove(label)
+    return { label, forgotten: ids.length }
+  }
+
+  /** Live learned rows of a class id: in the overlay, and edits folded into memory.bin not forgotten. */
+  private rowsOfLabel(id: number): MemoryRowId[] {
+    const rows: MemoryRowId[] = (this.edits?.entries() ?? []).filter((r) => r.label === id).map((r) => ({ kind: 'edit', id: r.id }))
+    const { memory } = this.bundle
+    for (let row = this.fold.keptRows; row < this.fold.rows && row < memory.rows; row++) {
+      if (memory.rowLabels[row] === id && !this.memory.forgotten.has(row)) rows.push(this.fold.idOf(row))
+    }
+    return rows
   }
 
   /** What the memory is keyed on: the embedding, or its projection (`resmem build --key-dim`). */
@@ -345,9 +397,9 @@ export class ResMemClassifier {
 
   private toResult(d: ResMemDecision, truncated: boolean, options: ClassifyOptions): Answer {
     // Calibrated on val (manifest `calibration`): neighbours' answers and the base's each have their temperature.
-    const served = servedScores(d, this.bundle.manifest.calibration)
-    const scores = labelScores(this.labels, served.scores)
-    const baseScores = labelScores(this.labels, served.base)
+    const served = servedScores(d, this.bundle.manifest.calibration, this.labels.length)
+    const scores = this.labelScores(served.scores)
+    const baseScores = this.labelScores(served.base)
     const result: Classification = {
       label: scores[0].label,
       score: scores[0].score,
@@ -366,10 +418,23 @@ export class ResMemClassifier {
     return why ? { ...result, label: null, score: null, abstained: why } : result
   }
 
+  /** Scores of the live served labels (a removed memory label's slot, always 0, is left out). */
+  private labelScores(probs: ArrayLike<number>): LabelScore[] {
+    const names: string[] = []
+    const kept: number[] = []
+    for (let c = 0; c < probs.length; c++) {
+      const name = this.labelSet.nameOf(c)
+      if (name === undefined) continue
+      names.push(name)
+      kept.push(probs[c])
+    }
+    return labelScores(names, kept)
+  }
+
   private neighbor(hit: Hit, weight: number): Neighbor {
     // A built row is named as callers know it: a folded edit by its id, a base row by its row in the training build.
     const id: MemoryRowId = hit.source === 'edit' ? { kind: 'edit', id: hit.id! } : this.fold.idOf(hit.row!)
     const where = id.kind === 'edit' ? { source: 'edit' as const, id: formatRowId(id) } : { source: 'built' as const, row: id.row }
-    return { ...where, label: this.labels[hit.label], similarity: hit.similarity, weight }
+    return { ...where, label: this.labelSet.nameOf(hit.label) ?? String(hit.label), similarity: hit.similarity, weight }
   }
 }

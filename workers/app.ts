@@ -14,6 +14,7 @@ import { bearerToken } from './middleware/auth.ts'
 import { apiCors } from './middleware/cors.ts'
 import { classifyRoutes } from './routes/classify.ts'
 import { healthRoutes } from './routes/health.ts'
+import { labelRoutes } from './routes/labels.ts'
 import { memoryRoutes } from './routes/memory.ts'
 import { modelRoutes } from './routes/model.ts'
 import { MODEL_FILES_PATH, webRoutes } from './routes/web.ts'
@@ -53,6 +54,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.route('/', classifyRoutes())
   app.route('/', memoryRoutes())
+  app.route('/', labelRoutes())
   app.route('/', modelRoutes())
   app.route('/', healthRoutes())
   // Hugging Face, Workers AI and OpenAI moderation shapes (their clients, unchanged).

@@ -41,6 +41,8 @@ export interface Bindings {
   MEMORY_SYNC_MS?: string
   /** Most learned examples plus hidden built rows a memory holds. Default 100000. */
   MAX_MEMORY_EDITS?: string
+  /** Most labels a memory holds besides the model's (POST /v1/labels). Default 32. */
+  MEMORY_MAX_LABELS?: string
   /** Writes (POST or DELETE /v1/memory) per minute per token, a burst of that many at most; "0": no limit. Default 60. */
   MEMORY_WRITES_PER_MINUTE?: string
   /** How old (ms) a copy of the edits may be served when the edit log cannot be reached; past it classify answers 503. Default 60000. */
@@ -74,6 +76,7 @@ export interface Settings {
   corsOrigins?: readonly string[] | '*'
   memorySyncMs: number
   maxMemoryEdits: number
+  maxMemoryLabels: number
   memoryWritesPerMinute: number
   memoryMaxStaleMs: number
   memoryLogTimeoutMs: number
@@ -95,7 +98,7 @@ export interface Settings {
 
 export type BundleSourceKind = 'assets' | 'r2'
 
-export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, memoryWritesPerMinute: 60, memoryMaxStaleMs: 60_000, memoryLogTimeoutMs: 5000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, novelty: true, bundleSource: 'assets' }
+export const DEFAULTS: Settings = { model: 'spam', maxBatch: 32, maxBodyBytes: 1 << 20, loadRetryMs: 10_000, memorySyncMs: 1000, maxMemoryEdits: 100_000, maxMemoryLabels: 32, memoryWritesPerMinute: 60, memoryMaxStaleMs: 60_000, memoryLogTimeoutMs: 5000, memoryShards: 0, memoryShardTimeoutMs: 10_000, microBatch: false, novelty: true, bundleSource: 'assets' }
 
 /** Shortest accepted API token: 16 characters of the bearer token alphabet (RFC 6750 b64token). */
 export const MIN_TOKEN_LENGTH = 16
@@ -144,6 +147,7 @@ export function settings(env: Partial<Bindings> = {}): Settings {
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     memorySyncMs: nonNegative('MEMORY_SYNC_MS', env.MEMORY_SYNC_MS, DEFAULTS.memorySyncMs),
     maxMemoryEdits: positiveInt('MAX_MEMORY_EDITS', env.MAX_MEMORY_EDITS, DEFAULTS.maxMemoryEdits),
+    maxMemoryLabels: positiveInt('MEMORY_MAX_LABELS', env.MEMORY_MAX_LABELS, DEFAULTS.maxMemoryLabels),
     memoryWritesPerMinute: nonNegativeInt('MEMORY_WRITES_PER_MINUTE', env.MEMORY_WRITES_PER_MINUTE, DEFAULTS.memoryWritesPerMinute),
     memoryMaxStaleMs: nonNegative('MEMORY_MAX_STALE_MS', env.MEMORY_MAX_STALE_MS, DEFAULTS.memoryMaxStaleMs),
     memoryLogTimeoutMs: positiveInt('MEMORY_LOG_TIMEOUT_MS', env.MEMORY_LOG_TIMEOUT_MS, DEFAULTS.memoryLogTimeoutMs),

@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { ZodError } from 'zod'
 import { MemoryEditError } from '../src/memory/edits.ts'
+import { LabelError } from '../src/memory/labels.ts'
 import { SegmentUnavailableError } from '../src/memory/segments/index.ts'
 import { ModelUnavailableError } from './classifier.ts'
 import { ConfigError } from './env.ts'
@@ -103,8 +104,13 @@ export function errorReply(err: unknown): ErrorReply {
   }
   if (err instanceof MemoryWriteError) {
     if (err.code === 'rate_limited') return reply(429, 'rate_limited', err.message, undefined, { 'retry-after': String(err.retryAfter ?? 1) })
+    if (err.code === 'unknown_label') return reply(400, 'invalid_request', err.message, [{ path: 'examples', message: err.message }])
     const status = err.code === 'not_found' ? 404 : err.code === 'idempotency_mismatch' ? 422 : 409
     return reply(status, err.code === 'full' ? 'memory_full' : err.code, err.message)
+  }
+  if (err instanceof LabelError) {
+    if (err.code === 'invalid_label') return reply(400, 'invalid_request', err.message, [{ path: 'label', message: err.message.replace(/^label: /, '') }])
+    return reply(err.code === 'not_found' ? 404 : 409, err.code, err.message)
   }
   if (err instanceof IdempotencyKeyError) {
     return reply(400, 'invalid_request', err.message, [{ path: 'Idempotency-Key', message: err.message }])

@@ -81,6 +81,30 @@ export const Classification = z
 
 export const ClassifyResults = z.object({ results: z.array(Classification) }).openapi('ClassifyResults')
 
+export const ServedLabel = z
+  .object({ label: z.string(), source: z.enum(['model', 'memory']).openapi({ description: '"model": a label of the base model; "memory": a label added to the memory (POST /v1/labels), taught by learned rows.' }) })
+  .openapi('ServedLabel')
+
+export const LabelList = z.object({ labels: z.array(ServedLabel).openapi({ description: "The model's labels in its order, then the memory's in the order added." }) }).openapi('LabelList')
+
+export const AddLabelRequest = z
+  .strictObject({
+    label: z.string().openapi({ description: 'The new label: 1 to 64 letters, digits and `_ - . : /`, not a label already served.', example: 'billing' }),
+  })
+  .openapi('AddLabelRequest')
+
+export const AddLabelResponse = z
+  .object({ label: z.string(), source: z.literal('memory'), labels: z.array(ServedLabel) })
+  .openapi('AddLabelResponse')
+
+export const LabelParam = z.object({
+  label: z.string().openapi({ param: { name: 'label', in: 'path' }, description: 'A memory label (GET /v1/labels lists them).', example: 'billing' }),
+})
+
+export const RemoveLabelResponse = z
+  .object({ label: z.string(), forgotten: z.number().int().openapi({ description: 'Learned rows of the label forgotten with it.' }) })
+  .openapi('RemoveLabelResponse')
+
 export const ServedState = z
   .object({
     builtMemory: z.enum(['on', 'off']),
@@ -89,6 +113,7 @@ export const ServedState = z
     learnedRows: z.number().int(),
     novelty: z.boolean(),
     alpha: z.number().nullable(),
+    labels: z.array(ServedLabel).openapi({ description: "Every served label and where it comes from: the model's (its order), then the memory's (in the order added)." }),
   })
   .openapi('Served', { description: 'What answers now: the built memory on or off (val decided), k, the locality radius, learned rows (live and folded, not forgotten), whether answers carry novelty, the miscoverage of the sets.' })
 
@@ -138,7 +163,7 @@ export const LearnRequest = z
       .array(
         z.strictObject({
           text: Text.openapi({ description: 'The text to learn (not empty). Cut to the model\'s maximum tokens as classify cuts it; stored whole.', example: 'Hi Tom, can we move our meeting to Thursday?' }),
-          label: Label.openapi({ description: 'One of the model\'s labels (GET /v1/model lists them).', example: 'ham' }),
+          label: Label.openapi({ description: 'A served label: one of the model\'s, or one added to the memory (GET /v1/labels lists them).', example: 'ham' }),
         }),
       )
       .min(1)
@@ -175,9 +200,9 @@ export const MemoryListQuery = z.strictObject({
 export const MemoryEntry = z
   .object({
     version: z.number().int().openapi({ description: 'Position in the log; an add\'s version is the id of its example.' }),
-    op: z.enum(['add', 'forget']),
+    op: z.enum(['add', 'forget', 'label']),
     id: z.string().optional().openapi({ description: 'add: the example\'s id.' }),
-    target: z.string().optional().openapi({ description: 'forget: the id forgotten ("17" or "base:12").' }),
+    target: z.string().optional().openapi({ description: 'forget: the id forgotten ("17" or "base:12"); label: "add" or "remove" (of the memory label `label`).' }),
     text: z.string().optional(),
     label: z.string().optional(),
     truncated: z.boolean().optional(),

@@ -55,6 +55,7 @@ export async function pull(url: string, token: string, out: string): Promise<{ e
   let forgotten = 0
   for (const op of parsed.ops) {
     if (op.op === 'add') learned.add(op.version)
+    else if (op.op === 'label') continue
     else if (op.target.kind === 'edit') learned.delete(op.target.id)
     else forgotten++
   }

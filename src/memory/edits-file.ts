@@ -9,10 +9,14 @@
  *            {"version", "op": "add", "id", "text", "label", "truncated", "key", "residual", "residualScale",
  *             "model", "token", "at"}   key and residual: the stored int8 bytes, base64
  *            {"version", "op": "forget", "target": "17" | "base:12", "model", "token", "at"}
+ *            {"version", "op": "label", "target": "add" | "remove", "label", "model", "token", "at"}  a label that
+ *             lives in the memory (src/memory/labels.ts); an add of it stores its residual compact (row.ts)
  *            An entry with "note" (and no key, or no target) was carried over from another model and is not served.
  */
 import * as z from 'zod'
 import { parseRowId, type EditOp } from './edits.ts'
+import { LabelSet } from './labels.ts'
+import { residualWidth } from './row.ts'
 
 export const EDITS_FORMAT = 'resmem-edits'
 export const EDITS_FORMAT_VERSION = 1
@@ -38,7 +42,7 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
 
 export const EditsEntry = z.object({
   version: z.number().int().positive(),
-  op: z.enum(['add', 'forget']),
+  op: z.enum(['add', 'forget', 'label']),
   id: z.string().optional(),
   target: z.string().optional(),
   text: z.string().optional(),
@@ -104,7 +108,7 @@ export function parseEditsFile(text: string, file: string): EditsFile {
   const lines = text.split('\n').map((l, i) => [l, i + 1] as const).filter(([l]) => l.trim() !== '')
   if (lines.length === 0) throw new EditsFileError(`${file}: empty (expected a header line from GET /v1/memory/export)`)
   const header = parseLine(EditsHeader, lines[0][0], `${file}: line ${lines[0][1]}`)
-  const labels = new Map(header.labels.map((l, i) => [l, i]))
+  const labels = new LabelSet(header.labels)
   const entries: EditsEntry[] = []
   const ops: EditOp[] = []
   let previous = 0
@@ -121,14 +125,25 @@ export function parseEditsFile(text: string, file: string): EditsFile {
         continue
       }
       if (e.model !== header.model) throw new EditsFileError(`${where}: field "model": encoded by model ${e.model.slice(0, 12)}…, the log's model is ${header.model.slice(0, 12)}…`)
-      const label = e.label === undefined ? undefined : labels.get(e.label)
-      if (label === undefined) throw new EditsFileError(`${where}: field "label": ${JSON.stringify(e.label)} is not one of the log's labels (${header.labels.join(', ')})`)
+      const label = e.label === undefined ? undefined : labels.idOf(e.label)
+      if (label === undefined) throw new EditsFileError(`${where}: field "label": ${JSON.stringify(e.label)} is not one of the log's labels (${labels.list().map((l) => l.label).join(', ')})`)
       if (e.residual === undefined || e.residualScale === undefined) throw new EditsFileError(`${where}: an add with a key needs "residual" and "residualScale"`)
       const key = fromBase64(e.key)
       const residual = fromBase64(e.residual)
       if (key.length !== header.dim) throw new EditsFileError(`${where}: field "key": ${key.length} bytes, the log's keys have ${header.dim}`)
-      if (residual.length !== header.labels.length) throw new EditsFileError(`${where}: field "residual": ${residual.length} bytes, the log has ${header.labels.length} labels`)
-      ops.push({ version: e.version, op: 'add', row: { label, key, residual, residualScale: e.residualScale } })
+      const width = residualWidth(label, header.labels.length)
+      if (residual.length !== width) throw new EditsFileError(`${where}: field "residual": ${residual.length} bytes, a row of label ${JSON.stringify(e.label)} has ${width}`)
+      const memoryLabel = label >= header.labels.length ? { label: e.label! } : {}
+      ops.push({ version: e.version, op: 'add', row: { label, key, residual, residualScale: e.residualScale }, ...memoryLabel })
+    } else if (e.op === 'label') {
+      if (e.label === undefined || (e.target !== 'add' && e.target !== 'remove')) throw new EditsFileError(`${where}: a label entry needs "label" and "target": "add" or "remove"`)
+      try {
+        if (e.target === 'add') labels.add(e.label)
+        else labels.remove(e.label)
+      } catch (err) {
+        throw new EditsFileError(`${where}: field "label": ${(err as Error).message}`)
+      }
+      ops.push({ version: e.version, op: 'label', label: e.label, action: e.target })
     } else {
       if (e.target === undefined) continue
       const target = parseRowId(e.target)

@@ -22,6 +22,8 @@ export function formatRowId(row: MemoryRowId): string {
   return row.kind === 'edit' ? String(row.id) : `base:${row.row}`
 }
 
+import { LabelSet } from './labels.ts'
+
 export type MemoryEditErrorCode = 'invalid_example' | 'not_found' | 'unsupported'
 
 /** A learn or forget the memory refuses; nothing was changed. `code` is stable for callers (HTTP answers). */
@@ -34,13 +36,20 @@ export class MemoryEditError extends Error {
   }
 }
 
-/** Class ids of examples to learn; throws naming the first bad one (and the model's labels) before any is learned. */
-export function exampleLabelIds(examples: readonly { text: string; label: string }[], labels: readonly string[]): number[] {
-  const ids = new Map(labels.map((l, i) => [l, i]))
+/**
+ * Class ids of examples to learn; throws naming the first bad one (and the served labels: the model's, then
+ * the memory's, src/memory/labels.ts) before any is learned.
+ */
+export function exampleLabelIds(examples: readonly { text: string; label: string }[], labels: readonly string[] | LabelSet): number[] {
+  const set = Array.isArray(labels) ? new LabelSet(labels) : (labels as LabelSet)
   return examples.map((e, i) => {
     if (typeof e?.text !== 'string' || !/\S/.test(e.text)) throw new MemoryEditError('invalid_example', `examples.${i}.text: must contain a non-whitespace character`)
-    const id = typeof e.label === 'string' ? ids.get(e.label) : undefined
-    if (id === undefined) throw new MemoryEditError('invalid_example', `examples.${i}.label: ${JSON.stringify(e.label)} is not a label of the model (labels: ${labels.join(', ')})`)
+    const id = typeof e.label === 'string' ? set.idOf(e.label) : undefined
+    if (id === undefined) {
+      const names = set.list().map((l) => l.label)
+      const model = set.memoryLabels().length ? 'a label of the model or of the memory' : 'a label of the model'
+      throw new MemoryEditError('invalid_example', `examples.${i}.label: ${JSON.stringify(e.label)} is not ${model} (labels: ${names.join(', ')}; POST /v1/labels or addLabel() adds one)`)
+    }
     return id
   })
 }
@@ -59,4 +68,9 @@ export interface StoredRow {
  * An add without a row is one that could not be carried over to another model (its label is not the new
  * model's): it holds its id but is not served.
  */
-export type EditOp = { version: number; op: 'add'; row?: StoredRow } | { version: number; op: 'forget'; target: MemoryRowId }
+export type EditOp =
+  /** `label`: the row's label by name, resolved when replayed (a memory label's id is known only then). */
+  | { version: number; op: 'add'; row?: StoredRow; label?: string }
+  | { version: number; op: 'forget'; target: MemoryRowId }
+  /** A memory label added or removed (src/memory/labels.ts); a removal comes after forgets of each of its rows. */
+  | { version: number; op: 'label'; label: string; action: 'add' | 'remove' }

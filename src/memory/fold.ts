@@ -188,7 +188,8 @@ export function foldEdits(base: ResidualMemory, ops: readonly EditOp[], baseSha2
     version = op.version
     if (op.op === 'add') {
       if (op.row) learned.set(op.version, op.row)
-    } else if (op.target.kind === 'edit') learned.delete(op.target.id)
+    } else if (op.op === 'label') continue
+    else if (op.target.kind === 'edit') learned.delete(op.target.id)
     else if (op.target.row < base.rows) forgotten.add(op.target.row)
   }
   const { dim } = base

@@ -9,6 +9,14 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 as 64 lowercase 
 
 export const MANIFEST_FORMAT = 'resmem-manifest'
 export const MANIFEST_VERSION = 1
+/**
+ * A bundle whose memory holds labels of its own (a fold of an edit log with memory labels): memory.bin spans
+ * the model's labels and those, so a reader of version 1 must refuse it (it does: the version, and memory.bin's
+ * labels against config.json's). `requires` names why, for readers after this one.
+ */
+export const MEMORY_LABELS_VERSION = 2
+/** What a bundle may require of its reader; a reader refuses any it does not know, naming it. */
+export const KNOWN_REQUIREMENTS = ['memory-labels'] as const
 
 export const TuningPoint = z.object({
   k: z.number().int().nonnegative(),
@@ -159,9 +167,20 @@ export type Conformal = z.infer<typeof Conformal>
 
 export const Manifest = z.object({
   format: z.literal(MANIFEST_FORMAT),
-  version: z.literal(MANIFEST_VERSION),
+  version: z.union([z.literal(MANIFEST_VERSION), z.literal(MEMORY_LABELS_VERSION)]),
+  /** Features a reader must know to serve this bundle right (["memory-labels"] with `memoryLabels`). */
+  requires: z
+    .array(z.string())
+    .refine((r: string[]) => r.every((f) => (KNOWN_REQUIREMENTS as readonly string[]).includes(f)), `this bundle needs a reader that knows more than ${KNOWN_REQUIREMENTS.join(', ')}: upgrade resmem-edge`)
+    .optional(),
   name: z.string().min(1),
+  /** The model's labels (config.json's). */
   labels: z.array(z.string().min(1)).min(2),
+  /**
+   * Labels that live in the memory (src/memory/labels.ts), folded in by `resmem build --edits`: class ids
+   * labels.length + i, memory.bin's residuals span both lists.
+   */
+  memoryLabels: z.array(z.string().min(1)).min(1).optional(),
   resmem: z.object({
     k: z.number().int().nonnegative().max(256),
     sigma: z.number().positive(),
@@ -255,5 +274,10 @@ export function parseManifest(input: Uint8Array | string | unknown): Manifest {
     const path = issue.path.length ? issue.path.join('.') : '(root)'
     throw new ManifestError(`field "${path}": ${issue.message}`)
   }
-  return parsed.data
+  const m = parsed.data
+  const labelled = m.memoryLabels !== undefined
+  if (labelled !== (m.version === MEMORY_LABELS_VERSION) || labelled !== (m.requires?.includes('memory-labels') ?? false)) {
+    throw new ManifestError(`field "version": a bundle with memoryLabels has version ${MEMORY_LABELS_VERSION} and requires ["memory-labels"], one without has version ${MANIFEST_VERSION} and no such requirement`)
+  }
+  return m
 }

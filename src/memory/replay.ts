@@ -6,6 +6,7 @@
  */
 import type { EditOp } from './edits.ts'
 import type { FoldMap } from './fold.ts'
+import type { LabelSet } from './labels.ts'
 import type { EditOverlay, EditRow } from './segments/index.ts'
 
 export interface ReplayTarget {
@@ -13,6 +14,8 @@ export interface ReplayTarget {
   /** Hidden memory.bin rows (SegmentedMemory.forgotten). */
   forgotten: Set<number>
   fold: FoldMap
+  /** Served labels: label entries add and remove memory labels (a log without them needs none). */
+  labels?: LabelSet
 }
 
 /** Applies entries in version order; returns the last version seen (or `after` when there were none). */
@@ -29,10 +32,18 @@ export function replayEdits(target: ReplayTarget, ops: readonly EditOp[], after 
     version = op.version
     if (op.version <= target.fold.version) continue
     if (op.op === 'add') {
-      if (op.row) adds.push({ ...op.row, id: op.version })
+      const label = op.label === undefined || !target.labels ? op.row?.label : target.labels.idOf(op.label)
+      if (op.row && label !== undefined) adds.push({ ...op.row, label, id: op.version })
       continue
     }
     flush()
+    if (op.op === 'label') {
+      if (!target.labels) throw new RangeError(`edit ${op.version}: a label entry, and no label set to apply it to`)
+      // Its rows were forgotten by the entries before it; a label given again starts a new, empty slot.
+      if (op.action === 'add') target.labels.add(op.label)
+      else if (target.labels.isMemoryLabel(op.label)) target.labels.remove(op.label)
+      continue
+    }
     const row = target.fold.rowOf(op.target)
     if (row !== undefined) target.forgotten.add(row)
     else if (op.target.kind === 'edit') target.overlay.remove([op.target.id])

@@ -35,24 +35,30 @@ export interface ServedCalibration {
  * The served scores of one decision: the memory's temperature when rows answered, the base's otherwise;
  * uncalibrated (bundles built before calibration) as they are.
  */
-export function servedScores(d: { probs: Float32Array; base: Float32Array; neighbors: readonly unknown[] }, cal: ServedCalibration | undefined): { scores: ArrayLike<number>; base: ArrayLike<number> } {
-  const baseOf = (p: Float32Array) => (cal ? calibrate(p, { temperature: cal.base, floor: BASE_FLOOR }) : p)
-  const scores = d.neighbors.length ? (cal ? calibrate(d.probs, { temperature: cal.memory, floor: cal.floor }) : d.probs) : baseOf(d.probs)
+export function servedScores(d: { probs: Float32Array; base: Float32Array; neighbors: readonly unknown[] }, cal: ServedCalibration | undefined, modelClasses = d.probs.length): { scores: ArrayLike<number>; base: ArrayLike<number> } {
+  const baseOf = (p: Float32Array) => (cal ? calibrate(p, { temperature: cal.base, floor: BASE_FLOOR }, undefined, modelClasses) : p)
+  const scores = d.neighbors.length ? (cal ? calibrate(d.probs, { temperature: cal.memory, floor: cal.floor }, undefined, modelClasses) : d.probs) : baseOf(d.probs)
   return { scores, base: baseOf(d.base) }
 }
 
-/** Calibrated probabilities for one row of ResMem (or base) probabilities; sums to 1. */
-export function calibrate(probs: ArrayLike<number>, calibration: ScoreCalibration, out = new Float64Array(probs.length)): Float64Array {
+/**
+ * Calibrated probabilities for one row of ResMem (or base) probabilities; sums to 1. Entries from `padded` on
+ * (memory labels, src/memory/labels.ts) that no counted row carries (p <= 0) score exactly 0 and take no part:
+ * a text no memory-label row reaches gets the scores it had before any label was added, bit for bit.
+ */
+export function calibrate(probs: ArrayLike<number>, calibration: ScoreCalibration, out = new Float64Array(probs.length), padded = probs.length): Float64Array {
   const floor = calibration.floor ?? SCORE_FLOOR
   const inv = 1 / calibration.temperature
+  const counts = (c: number) => c < padded || probs[c] > 0
   let max = -Infinity
   for (let c = 0; c < probs.length; c++) {
+    if (!counts(c)) continue
     out[c] = Math.log(Math.max(probs[c], floor)) * inv
     max = Math.max(max, out[c])
   }
   let sum = 0
   for (let c = 0; c < probs.length; c++) {
-    out[c] = Math.exp(out[c] - max)
+    out[c] = counts(c) ? Math.exp(out[c] - max) : 0
     sum += out[c]
   }
   for (let c = 0; c < probs.length; c++) out[c] /= sum

@@ -53,12 +53,17 @@ export function neighborWeights(similarities: ArrayLike<number>, sigma: number):
   return w
 }
 
-/** p = base + sum_i w_i r_i. Returns a new array; `base` is left as it is. */
+/**
+ * p = base + sum_i w_i r_i. Returns a new array; `base` is left as it is. A residual shorter than `base` is 0
+ * beyond its end: rows stored before a memory label existed (built rows, rows of model labels) carry nothing
+ * for it, exactly as onehot(y) - [softmax(z/T), 0] says.
+ */
 export function combine(base: Float32Array, residuals: ArrayLike<ArrayLike<number>>, weights: ArrayLike<number>): Float32Array {
   const p = Float32Array.from(base)
   for (let i = 0; i < residuals.length; i++) {
     const r = residuals[i]
-    for (let c = 0; c < p.length; c++) p[c] += weights[i] * r[c]
+    const n = Math.min(p.length, r.length)
+    for (let c = 0; c < n; c++) p[c] += weights[i] * r[c]
   }
   return p
 }

@@ -1,5 +1,6 @@
 import type { KnnIndex } from '../knn/index.ts'
 import type { ResidualMemory } from '../memory/format.ts'
+import { padProbabilities } from '../memory/labels.ts'
 import { SegmentedMemory, builtSegment, type Hit } from '../memory/segments/index.ts'
 import { argmax, combine, neighborWeights, softmax } from './combine.ts'
 import { localNeighbors, type LocalityRule, type LocalNeighbors } from './locality.ts'
@@ -54,8 +55,9 @@ export class MemorySearch {
   }
 
   /** Without `local`, the k nearest rows all count (what tuning scores); with it, one search serves locality and novelty. */
-  async decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams, local?: LocalSearch): Promise<ResMemDecision> {
-    const base = softmax(logits, params.temperature)
+  /** `width`: the served classes (src/memory/labels.ts); memory labels get base probability 0. */
+  async decide(logits: Float32Array, embedding: Float32Array, params: ResMemParams, local?: LocalSearch, width = logits.length): Promise<ResMemDecision> {
+    const base = padProbabilities(softmax(logits, params.temperature), width)
     if (!local) return this.combined(base, await this.neighbors(embedding, params.k), params.sigma)
     const hits = local.searchK > 0 ? await this.neighbors(embedding, local.searchK) : []
     const { neighbors, from } = localNeighbors(hits, local)

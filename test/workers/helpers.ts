@@ -36,7 +36,7 @@ export function fakeModel(overrides: Partial<ServedModel> = {}): ServedModel {
         return result
       })
     },
-    served: () => ({ builtMemory: 'on', k: 2, radius: null, learnedRows: 0, novelty: false, alpha: null }),
+    served: () => ({ builtMemory: 'on', k: 2, radius: null, learnedRows: 0, novelty: false, alpha: null, labels: [{ label: 'a', source: 'model' }, { label: 'b', source: 'model' }] }),
     ...overrides,
   }
 }

@@ -19,6 +19,7 @@ import type { Background } from './background.ts'
 import { MemoryUnavailableError, unavailable } from './errors.ts'
 import { exportLog, listLog, type LogPage } from './export.ts'
 import { importRun, importStep } from './import.ts'
+import { addLabel, removeLabel, type LabelWritten } from './labels.ts'
 import { forget, learn, type Written } from './writes.ts'
 import type { Writer } from './writer.ts'
 
@@ -257,15 +258,32 @@ export class MemorySync {
       if (e.op === 'add') {
         const label = e.label === undefined ? -1 : labels.indexOf(e.label)
         // Only rows this model encoded: keys of two models never meet in one memory.
-        const ours = e.model === this.model.model && label >= 0
+        const ours = e.model === this.model.model && e.label !== undefined
         const row = ours && e.key && e.residual && e.residualScale !== undefined ? { label, key: e.key, residual: e.residual, residualScale: e.residualScale } : undefined
-        ops.push({ version: e.version, op: 'add', row })
+        // A memory label's class id is known when the entry is replayed, after the label entries before it.
+        ops.push({ version: e.version, op: 'add', row, ...(label < 0 && e.label !== undefined ? { label: e.label } : {}) })
+      } else if (e.op === 'label') {
+        if (e.label !== undefined && (e.target === 'add' || e.target === 'remove')) ops.push({ version: e.version, op: 'label', label: e.label, action: e.target })
       } else {
         const target = e.target === undefined ? undefined : parseRowId(e.target)
         if (target) ops.push({ version: e.version, op: 'forget', target })
       }
     }
     return ops
+  }
+
+  /** Pulls now, whatever MEMORY_SYNC_MS says (a write naming a label this copy does not know yet). */
+  async refresh(background: Background): Promise<void> {
+    await this.deadline(this.open(), 'opening the log')
+    await this.deadline(this.pull(background), 'a pull')
+  }
+
+  addLabel(label: string, writer: Writer, maxLabels: number, background: Background): Promise<LabelWritten> {
+    return addLabel(this, label, writer, maxLabels, background)
+  }
+
+  removeLabel(label: string, writer: Writer, background: Background): Promise<LabelWritten> {
+    return removeLabel(this, label, writer, background)
   }
 
   learn(examples: readonly Example[], writer: Writer, background: Background): Promise<Written> {

@@ -19,6 +19,9 @@ export interface Written {
 export async function learn(memory: MemorySync, examples: readonly Example[], writer: Writer, background: Background): Promise<Written> {
   const { salt } = await memory.deadline(memory.open(), 'opening the log')
   const options = await writeOptions(writer, salt!, JSON.stringify(['learn', examples.map((e) => [e.text, e.label])]))
+  // A label added through another isolate since this copy's last pull: catch up before encoding.
+  const labels = memory.classifier.labelSet
+  if (examples.some((e) => typeof e?.label === 'string' && labels.idOf(e.label) === undefined)) await memory.refresh(background).catch(() => undefined)
   const rows = await memory.classifier.encode(examples)
   const edits: NewEdit[] = rows.map((r, i) => ({ text: examples[i].text, label: examples[i].label, truncated: r.truncated, key: r.key, residual: r.residual, residualScale: r.residualScale }))
   // Past the deadline the write may still commit: a retry with the same Idempotency-Key finds its answer.
@@ -48,7 +51,7 @@ function holdsBase(memory: MemorySync, id: MemoryRowId): boolean {
   return memory.classifier.fold.rowOf(id) !== undefined
 }
 
-async function write<T extends { ok: true }>(call: () => Promise<T | Refusal>): Promise<T> {
+export async function write<T extends { ok: true }>(call: () => Promise<T | Refusal>): Promise<T> {
   let result: T | Refusal
   try {
     result = await call()

@@ -18,6 +18,10 @@
  * "importing" from the log that sealed it, at its own last version, so the writes acknowledged meanwhile carry
  * back (re-embedded with its model) and nothing acknowledged is lost.
  *
+ * Labels that live in the memory (src/memory/labels.ts) are entries of the same log: `op = 'label'`, `label` the
+ * name, `target` 'add' or 'remove'. A removal writes a forget of each of the label's live rows first, in the same
+ * transaction, so counts, exports, folds and replays need nothing new to forget them.
+ *
  * Writes also carry an idempotency key (kept IDEMPOTENCY_TTL_MS per token: a retry answers the first answer
  * and writes nothing) and a per-token rate (a token bucket here, in the one writer: exact, no extra hop).
  *
@@ -61,13 +65,15 @@ export interface LogStatus {
   cursor: number
   /** Random secret that salts token fingerprints (workers/memory/fingerprint.ts); never sent to clients. */
   salt?: string
+  /** Labels added to the memory and not removed, in the order added (absent: none ever). */
+  memoryLabels?: string[]
 }
 
 /** One log entry. Rows (key, residual) only where asked for; text only where asked for. */
 export interface LogEntry {
   version: number
-  op: 'add' | 'forget'
-  /** forget: "17" or "base:12". */
+  op: 'add' | 'forget' | 'label'
+  /** forget: "17" or "base:12"; label: "add" or "remove". */
   target?: string
   text?: string
   label?: string
@@ -96,7 +102,7 @@ export interface NewEdit {
 
 export type Refusal = {
   ok: false
-  code: 'full' | 'importing' | 'sealed' | 'not_found' | 'stale_cursor' | 'wrong_model' | 'rate_limited' | 'idempotency_mismatch'
+  code: 'full' | 'importing' | 'sealed' | 'not_found' | 'stale_cursor' | 'wrong_model' | 'rate_limited' | 'idempotency_mismatch' | 'label_exists' | 'labels_full' | 'model_label' | 'unknown_label'
   message: string
   status: LogStatus
   /** rate_limited: seconds until the write would be taken. */
@@ -105,6 +111,8 @@ export type Refusal = {
 /** `replayed`: the answer first given to this idempotency key; nothing was written this time. */
 export type AddResult = { ok: true; ids: number[]; version: number; replayed?: boolean } | Refusal
 export type ForgetResult = { ok: true; version: number; replayed?: boolean } | Refusal
+/** A label added or removed; `forgotten`: the removed label's rows forgotten with it. */
+export type LabelResult = { ok: true; version: number; label: string; memoryLabels: string[]; forgotten?: number; replayed?: boolean } | Refusal
 
 /** How long an idempotency key's first answer is kept (Stripe keeps them 24 hours too). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
@@ -137,7 +145,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS entries (
      version INTEGER PRIMARY KEY,
-     op TEXT NOT NULL CHECK (op IN ('add', 'forget')),
+     op TEXT NOT NULL CHECK (op IN ('add', 'forget', 'label')),
      target TEXT,
      text TEXT,
      label TEXT,
@@ -157,6 +165,19 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency (at)`,
 ]
 
+/** Logs created before memory labels: their entries table takes 'label' entries once rebuilt (SQLite cannot alter a CHECK). */
+function widenOps(storage: DurableObjectStorage): void {
+  const table = storage.sql.exec<{ sql: string }>(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'entries'`).toArray()[0]
+  if (!table || table.sql.includes("'label'")) return
+  storage.transactionSync(() => {
+    storage.sql.exec(`ALTER TABLE entries RENAME TO entries_before_labels`)
+    storage.sql.exec(SCHEMA[1])
+    storage.sql.exec(`INSERT INTO entries SELECT * FROM entries_before_labels`)
+    storage.sql.exec(`DROP TABLE entries_before_labels`)
+    storage.sql.exec(SCHEMA[2])
+  })
+}
+
 const randomSalt = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
 
 const bytes = (value: SqlStorageValue | undefined): Int8Array | undefined => (value instanceof ArrayBuffer ? new Int8Array(value) : undefined)
@@ -171,6 +192,7 @@ export class EditLog extends DurableObject<unknown> {
     // Before the first call: the schema exists and the status is read once (later writes keep it current).
     void ctx.blockConcurrencyWhile(async () => {
       for (const statement of SCHEMA) ctx.storage.sql.exec(statement)
+      widenOps(ctx.storage)
       const row = ctx.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'status'`).toArray()[0]
       this.status = row ? (JSON.parse(row.value) as LogStatus) : undefined
       // Logs written before hidden rows were counted: count them once.
@@ -251,6 +273,10 @@ export class EditLog extends DurableObject<unknown> {
   add(edits: NewEdit[], options: WriteOptions): AddResult {
     const replay = this.replay<AddResult>(options)
     if (replay) return replay
+    // A memory label removed since the isolate encoded the rows: nothing is learned under a label that is gone.
+    const served = new Set([...this.required().model.labels, ...(this.required().memoryLabels ?? [])])
+    const gone = edits.find((e) => !served.has(e.label))
+    if (gone) return this.refuse('unknown_label', `${JSON.stringify(gone.label)} is not a label of the model or of the memory (it was removed)`)
     const refused = this.admit(options, edits.length)
     if (refused) return refused
     const at = Date.now()
@@ -339,6 +365,49 @@ export class EditLog extends DurableObject<unknown> {
     })
   }
 
+  /** Adds a label that lives in the memory; refused when it exists (model or memory) or `maxLabels` are live. */
+  addLabel(label: string, maxLabels: number, options: WriteOptions): LabelResult {
+    const replay = this.replay<LabelResult>(options)
+    if (replay) return replay
+    const status = this.required()
+    const live = status.memoryLabels ?? []
+    if (status.model.labels.includes(label) || live.includes(label)) return this.refuse('label_exists', `${JSON.stringify(label)} is already a ${status.model.labels.includes(label) ? 'model' : 'memory'} label`)
+    if (live.length >= maxLabels) return this.refuse('labels_full', `the memory holds ${live.length} labels of its own and MEMORY_MAX_LABELS is ${maxLabels}: remove one first (or raise MEMORY_MAX_LABELS)`)
+    const refused = this.admit(options, 0)
+    if (refused) return refused
+    return this.remember(options, (next) => {
+      const version = ++next.version
+      this.sql.exec(`INSERT INTO entries (version, op, target, label, model, token, at) VALUES (?, 'label', 'add', ?, ?, ?, ?)`, version, label, next.model.model, options.token, Date.now())
+      next.memoryLabels = [...(next.memoryLabels ?? []), label]
+      return { ok: true as const, version, label, memoryLabels: next.memoryLabels }
+    })
+  }
+
+  /** Removes a memory label: a forget of each of its live rows, then the label entry, in one transaction. */
+  removeLabel(label: string, options: WriteOptions): LabelResult {
+    const replay = this.replay<LabelResult>(options)
+    if (replay) return replay
+    const status = this.required()
+    if (status.model.labels.includes(label)) return this.refuse('model_label', `${JSON.stringify(label)} is a label of the model: only labels added to the memory can be removed`)
+    if (!(status.memoryLabels ?? []).includes(label)) return this.refuse('not_found', `${JSON.stringify(label)} is not a label of this memory`)
+    const refused = this.admit(options, 0)
+    if (refused) return refused
+    return this.remember(options, (next) => {
+      const rows = this.sql
+        .exec<{ version: number }>(`SELECT version FROM entries e WHERE op = 'add' AND label = ? AND NOT EXISTS (SELECT 1 FROM entries f WHERE f.op = 'forget' AND f.target = CAST(e.version AS TEXT)) ORDER BY version`, label)
+        .toArray()
+      const at = Date.now()
+      for (const { version: row } of rows) {
+        this.sql.exec(`INSERT INTO entries (version, op, target, model, token, at) VALUES (?, 'forget', ?, ?, ?, ?)`, ++next.version, String(row), next.model.model, options.token, at)
+      }
+      next.live -= rows.length
+      const version = ++next.version
+      this.sql.exec(`INSERT INTO entries (version, op, target, label, model, token, at) VALUES (?, 'label', 'remove', ?, ?, ?, ?)`, version, label, next.model.model, options.token, at)
+      next.memoryLabels = (next.memoryLabels ?? []).filter((l) => l !== label)
+      return { ok: true as const, version, label, memoryLabels: next.memoryLabels, forgotten: rows.length }
+    })
+  }
+
   /**
    * Entries after `after`, in version order, at most `limit`. `rows`: with key and residual (what a replica
    * needs); `text`: with text and label (what a person or a re-embedding needs). While importing, a log lists
@@ -404,6 +473,7 @@ export class EditLog extends DurableObject<unknown> {
         )
         next.version = e.version
         if (e.op === 'add') next.live++
+        else if (e.op === 'label') next.memoryLabels = e.target === 'add' ? [...(next.memoryLabels ?? []), e.label!] : (next.memoryLabels ?? []).filter((l) => l !== e.label)
         else if (e.target && /^\d+$/.test(e.target)) next.live--
         else if (e.target) next.hidden = (next.hidden ?? 0) + 1
       }

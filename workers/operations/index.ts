@@ -5,5 +5,6 @@
 export type { OperationContext } from './context.ts'
 export { classifyFresh, classifyTexts, type ClassifyCall, type Classified } from './classify.ts'
 export { FORBIDDEN_MESSAGE, forgetRow, learnExamples, requireMemoryAccess, servedMemory } from './memory.ts'
+export { addMemoryLabel, listLabels, removeMemoryLabel } from './labels.ts'
 export { modelInfo, type ModelInfo } from './model.ts'
 export { validate } from './validate.ts'

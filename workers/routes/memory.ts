@@ -27,13 +27,13 @@ import {
 export { FORBIDDEN_MESSAGE } from '../operations/index.ts'
 
 /** 403 while API_TOKEN is unset (before the body is read); with it set, the /v1/* bearer middleware has checked the token already. */
-const tokenRequired: MiddlewareHandler<AppEnv> = async function tokenRequired(c, next) {
+export const tokenRequired: MiddlewareHandler<AppEnv> = async function tokenRequired(c, next) {
   requireMemoryAccess(c.var.settings)
   await next()
 }
 
 const unavailable503 = errorResponse('The edit log cannot be reached, or the previous model\'s edits are being re-embedded (`memory_unavailable`); see Retry-After. Or the model could not be loaded (`model_unavailable`).')
-const common = { 401: unauthorized, 403: forbiddenWithoutToken, 500: internalError, 501: errorResponse('The EDIT_LOG Durable Object binding is missing, or the memory is float32 (`unsupported`).'), 503: unavailable503 }
+export const common = { 401: unauthorized, 403: forbiddenWithoutToken, 500: internalError, 501: errorResponse('The EDIT_LOG Durable Object binding is missing, or the memory is float32 (`unsupported`).'), 503: unavailable503 }
 
 export const learnRoute = createRoute({
   method: 'post',
@@ -109,13 +109,13 @@ export const exportRoute = createRoute({
 const memoryOf = (c: Context<AppEnv>) => servedMemory(operationContext(c))
 
 /** Who writes (the bearer token the middleware checked), under the deployment's limits, with the Idempotency-Key. */
-function writer(c: Context<AppEnv>): Writer {
+export function writer(c: Context<AppEnv>): Writer {
   const token = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
   return writerOf(c.var.settings, token, c.req.header('idempotency-key'))
 }
 
 /** A replayed answer says so (Stripe's `Idempotent-Replayed`), without the field in the body. */
-function replayHeaders<T extends { replayed?: boolean }>(result: T): { body: Omit<T, 'replayed'>; headers: Record<string, string> } {
+export function replayHeaders<T extends { replayed?: boolean }>(result: T): { body: Omit<T, 'replayed'>; headers: Record<string, string> } {
   const { replayed, ...body } = result
   return { body, headers: replayed ? { 'idempotent-replayed': 'true' } : {} }
 }

@@ -1,6 +1,6 @@
 import type { KnnIndex } from '../../knn/index.ts'
 import { createReferenceIndex } from '../../knn/index.ts'
-import type { EncodedRow } from '../row.ts'
+import { expandResidual, residualWidth, type EncodedRow } from '../row.ts'
 import { int8Similarity } from './similarity.ts'
 import type { Hit, Segment } from './types.ts'
 
@@ -14,6 +14,7 @@ export type IndexFactory = (keys: Int8Array, rows: number, dim: number) => KnnIn
 
 export interface EditOverlayOptions {
   dim: number
+  /** The model's classes; a row of a memory label (class id >= classes) stores one entry more (row.ts). */
   classes: number
   /** The built memory's key scale: the overlay's keys are quantized with it (row.ts). */
   keyScale: number
@@ -40,10 +41,13 @@ export class EditOverlay implements Segment {
   private keys = new Int8Array(0)
   private residuals = new Int8Array(0)
   private index: KnnIndex | undefined
+  /** Residual entries per row: the model's classes and a memory label's own entry (0 for a model label's row). */
+  private readonly stride: number
 
   constructor(options: EditOverlayOptions) {
     this.dim = options.dim
     this.classes = options.classes
+    this.stride = options.classes + 1
     this.keyScale = options.keyScale
     this.builtRows = options.builtRows
     this.createIndex = options.createIndex ?? createReferenceIndex
@@ -68,8 +72,8 @@ export class EditOverlay implements Segment {
     for (const r of rows) {
       if (!Number.isSafeInteger(r.id) || r.id < 1) throw new RangeError(`edit id must be a positive integer, got ${r.id}`)
       if (r.key.length !== this.dim) throw new RangeError(`edit ${r.id}: key has ${r.key.length} dimensions, the memory ${this.dim}`)
-      if (r.residual.length !== this.classes) throw new RangeError(`edit ${r.id}: residual has ${r.residual.length} classes, the memory ${this.classes}`)
-      if (!Number.isInteger(r.label) || r.label < 0 || r.label >= this.classes) throw new RangeError(`edit ${r.id}: label id ${r.label} is not a class of the memory`)
+      if (!Number.isInteger(r.label) || r.label < 0) throw new RangeError(`edit ${r.id}: label id ${r.label} is not a class id`)
+      if (r.residual.length !== residualWidth(r.label, this.classes)) throw new RangeError(`edit ${r.id}: residual has ${r.residual.length} entries, a row of class ${r.label} ${residualWidth(r.label, this.classes)}`)
     }
     // The last row given for an id wins; rows go in id order.
     const incoming = [...new Map(rows.map((r) => [r.id, r])).values()].sort((a, b) => a.id - b.id)
@@ -97,7 +101,7 @@ export class EditOverlay implements Segment {
         this.labels[out] = old.labels[i]
         this.scales[out] = old.scales[i]
         this.keys.set(old.keys.subarray(i * this.dim, (i + 1) * this.dim), out * this.dim)
-        this.residuals.set(old.residuals.subarray(i * this.classes, (i + 1) * this.classes), out * this.classes)
+        this.residuals.set(old.residuals.subarray(i * this.stride, (i + 1) * this.stride), out * this.stride)
         out++
       }
       this.ids.length = this.labels.length = this.scales.length = out
@@ -109,7 +113,7 @@ export class EditOverlay implements Segment {
   remove(ids: readonly number[]): number {
     const gone = new Set(ids.filter((id) => this.has(id)))
     if (gone.size === 0) return 0
-    const { dim, classes } = this
+    const { dim, stride } = this
     let out = 0
     for (let i = 0; i < this.ids.length; i++) {
       if (gone.has(this.ids[i])) continue
@@ -118,7 +122,7 @@ export class EditOverlay implements Segment {
         this.labels[out] = this.labels[i]
         this.scales[out] = this.scales[i]
         this.keys.copyWithin(out * dim, i * dim, (i + 1) * dim)
-        this.residuals.copyWithin(out * classes, i * classes, (i + 1) * classes)
+        this.residuals.copyWithin(out * stride, i * stride, (i + 1) * stride)
       }
       out++
     }
@@ -133,12 +137,12 @@ export class EditOverlay implements Segment {
 
   /** The rows held, in id order (copies). */
   entries(): EditRow[] {
-    const { dim, classes } = this
+    const { dim, stride } = this
     return this.ids.map((id, i) => ({
       id,
       label: this.labels[i],
       key: this.keys.slice(i * dim, (i + 1) * dim),
-      residual: this.residuals.slice(i * classes, (i + 1) * classes),
+      residual: this.residuals.slice(i * stride, i * stride + residualWidth(this.labels[i], this.classes)),
       residualScale: this.scales[i],
     }))
   }
@@ -149,14 +153,14 @@ export class EditOverlay implements Segment {
     this.index ??= this.createIndex(this.keys.subarray(0, n * this.dim), n, this.dim)
     const top = this.index.search(query.int8, k)
     return Array.from(top.rows, (pos, i) => {
-      const residual = new Float32Array(this.classes)
-      const s = this.scales[pos]
-      for (let c = 0; c < this.classes; c++) residual[c] = this.residuals[pos * this.classes + c] * s
+      // At the width the row's class needs: a shorter residual is 0 beyond its end (src/resmem/combine.ts).
+      const label = this.labels[pos]
+      const residual = expandResidual(this.residuals.subarray(pos * this.stride), label, this.classes, new Float32Array(Math.max(this.classes, label + 1)), this.scales[pos])
       return {
         order: this.builtRows + this.ids[pos],
         score: top.dots[i],
         similarity: int8Similarity(top.dots[i], query.scale, this.keyScale),
-        label: this.labels[pos],
+        label,
         residual,
         source: 'edit' as const,
         id: this.ids[pos],
@@ -182,7 +186,7 @@ export class EditOverlay implements Segment {
     const capacity = Math.max(rows, 2 * (this.keys.length / this.dim), 64)
     const keys = new Int8Array(capacity * this.dim)
     keys.set(this.keys)
-    const residuals = new Int8Array(capacity * this.classes)
+    const residuals = new Int8Array(capacity * this.stride)
     residuals.set(this.residuals)
     this.keys = keys
     this.residuals = residuals
@@ -193,6 +197,7 @@ export class EditOverlay implements Segment {
     this.labels[pos] = r.label
     this.scales[pos] = r.residualScale
     this.keys.set(r.key, pos * this.dim)
-    this.residuals.set(r.residual, pos * this.classes)
+    this.residuals.fill(0, pos * this.stride, (pos + 1) * this.stride)
+    this.residuals.set(r.residual, pos * this.stride)
   }
 }
