@@ -18,7 +18,7 @@ import { chooseLambda, concatSplits, knnLabels, pickRows, tfidfLrLabels } from '
 import { langidRecipe, trainAndBuild, type BaseStep } from './base.ts'
 import { DEFAULT_SEED, holdOut, teachSet, TEACH_COUNTS } from './hold-out.ts'
 import { addLabel, removeLabel } from './labels-api.ts'
-import { curveRow, METHODS, nReaching, NEW_LABEL_TARGETS, oldAccuracy, type CurveRow, type Method } from './rows.ts'
+import { curveRow, METHODS, newLabelConfusions, nReaching, NEW_LABEL_TARGETS, oldAccuracy, type CurveRow, type Method } from './rows.ts'
 
 export { newLabelChecks, NEW_LABEL_TARGETS } from './rows.ts'
 export type { CurveRow } from './rows.ts'
@@ -35,6 +35,8 @@ export interface NewLabelBench {
   params: { k: number; sigma: number; lambda: number; lrValAccuracy: number }
   /** Held-out-language test texts the worker called `unfamiliar` before anything was taught. */
   unfamiliarBefore?: { texts: number; unfamiliar: number; share: number }
+  /** resmem at n = 20: old-language test texts answered with a new label, by true -> answered label, most first. */
+  confusions?: { truth: string; predicted: string; texts: number }[]
   /** Why the resmem rows are missing (the worker or its labels API failed). */
   resmemError?: string
   rows: CurveRow[]
@@ -116,6 +118,7 @@ export async function benchNewLabel(o: NewLabelOptions): Promise<NewLabelBench> 
   let unfamiliarBefore: NewLabelBench['unfamiliarBefore'] | undefined
   let oldAccuracyAfterForget: number | undefined
   let resmemError: string | undefined
+  let confusions: NewLabelBench['confusions']
   try {
     const { worker, url } = await memoryWorker({ [MODEL]: base.bundle }, join(o.work, 'worker'), MODEL)
     try {
@@ -126,12 +129,17 @@ export async function benchNewLabel(o: NewLabelOptions): Promise<NewLabelBench> 
       unfamiliarBefore = { texts: newAnswers.length, unfamiliar, share: unfamiliar / newAnswers.length }
       if (newAnswers.some((a) => a.unfamiliar === undefined)) throw new Error('the worker answered without `unfamiliar` (NOVELTY off, or a build without locality)')
       const resmemBefore = oldAccuracy({ predicted: before.map((a) => a.label), truth }, o.holdOut)
+      // The same memory with the built rows searched at the tuned k (val turned them off): do old rows hold old texts?
+      const searchedBefore = oldAccuracy({ predicted: (await classifyAll(url, texts, 32, knn.k)).map((a) => a.label), truth }, o.holdOut)
       for (const n of counts) {
         const taught = taughtAt(n)
         for (const label of o.holdOut) await addLabel(url, label)
         for (let i = 0; i < taught.length; i += 32) await learn(url, taught.slice(i, i + 32))
         o.log(`resmem n=${n}: ${taught.length} sentences taught, classifying`)
-        row('resmem', n, taught.length, (await classifyAll(url, texts)).map((a) => a.label), resmemBefore)
+        const predicted = (await classifyAll(url, texts)).map((a) => a.label)
+        row('resmem', n, taught.length, predicted, resmemBefore)
+        if (n === NEW_LABEL_TARGETS.n) confusions = newLabelConfusions({ predicted, truth }, o.holdOut)
+        row('resmem-searched', n, taught.length, (await classifyAll(url, texts, 32, knn.k)).map((a) => a.label), searchedBefore)
         forgotten[n] = 0
         for (const label of o.holdOut) forgotten[n] += await removeLabel(url, label)
       }
@@ -149,6 +157,7 @@ export async function benchNewLabel(o: NewLabelOptions): Promise<NewLabelBench> 
   let retrain: NewLabelBench['retrain']
   const notes = [
     `Each n is taught from a clean memory: the labels are added, the sentences POSTed, the test split classified, then the labels DELETEd (forgetting their rows). The taught set for n is a subset of the one for every larger n (one seeded order per language, seed ${seed}).`,
+    `resmem-searched: the same worker and memory, each request with ?k=${knn.k} (the build's tuned k), so the built rows are searched as well as the taught ones; resmem is the worker as served (the held-out build's memory is ${base.memoryOn ? 'on' : 'off'}).`,
     `knn: float32 keys of the served model, the built rows plus the taught ones, k=${knn.k} and sigma=${knn.sigma} (the build's tuned point), the vote alone. tfidf-lr: scripts/eval/logistic-regression.ts, lambda ${lambda} chosen on val of the old languages (${(100 * valAccuracy).toFixed(2)}%), refitted at every n.`,
   ]
   const fewest = Math.min(...o.holdOut.map((l) => train.held.filter((e) => e.label === l).length))
@@ -176,6 +185,7 @@ export async function benchNewLabel(o: NewLabelOptions): Promise<NewLabelBench> 
     params: { ...knn, lambda, lrValAccuracy: valAccuracy },
     unfamiliarBefore,
     resmemError,
+    confusions,
     rows,
     reaches,
     oldAccuracyAfterForget,

@@ -20,6 +20,7 @@ export function formatNewLabel(b: NewLabelBench): string[] {
     ...curveTable(b.rows).map((l) => `   ${l}`),
     `   n reaching 50% / 80% new-language recall: ${Object.entries(b.reaches).map(([m, r]) => `${m} ${r.recall50 ?? '-'} / ${r.recall80 ?? '-'}`).join('; ')}`,
   ]
+  if (b.confusions?.length) out.push(`   resmem at n=20, old-language texts answered with a new label: ${b.confusions.map((c) => `${c.truth}->${c.predicted} ${c.texts}`).join(', ')}`)
   if (b.retrain) out.push(`   retrain (n=${b.retrain.n}): train ${s(b.retrain.seconds.train)}, build ${s(b.retrain.seconds.build)}`)
   if (b.oldAccuracyAfterForget !== undefined) out.push(`   old-language accuracy after the labels were removed again: ${pct(b.oldAccuracyAfterForget, 2)}; rows forgotten per n: ${Object.entries(b.forgotten).map(([n, f]) => `${n}: ${f}`).join(', ')}`)
   if (b.resmemError) out.push(`   resmem FAILED: ${b.resmemError}`)

@@ -2,7 +2,8 @@
  * The learning curve's rows: from each test text's predicted and true label, how well the new labels are found
  * and what the old ones lose. Pure (test/scripts/bench/new-label.test.ts).
  */
-export const METHODS = ['resmem', 'knn', 'tfidf-lr', 'retrain'] as const
+/** resmem-searched: the worker with ?k= the tuned k, the built rows searched too (a diagnostic beside `resmem` as served). */
+export const METHODS = ['resmem', 'resmem-searched', 'knn', 'tfidf-lr', 'retrain'] as const
 export type Method = (typeof METHODS)[number]
 
 export interface CurveRow {
@@ -62,6 +63,17 @@ export function curveRow(method: Method, n: number, taught: number, s: Scored, n
     old_accuracy: oldAccuracy(s, newLabels),
     old_accuracy_before: oldAccuracyBefore,
   }
+}
+
+/** Old-language texts answered with a new label, counted by (true label, answered label), most first. */
+export function newLabelConfusions({ predicted, truth }: Scored, newLabels: readonly string[]): { truth: string; predicted: string; texts: number }[] {
+  const isNew = new Set(newLabels)
+  const counts = new Map<string, number>()
+  truth.forEach((t, i) => {
+    const p = predicted[i]
+    if (!isNew.has(t) && p !== null && isNew.has(p)) counts.set(`${t}\t${p}`, (counts.get(`${t}\t${p}`) ?? 0) + 1)
+  })
+  return [...counts].map(([key, texts]) => ({ truth: key.split('\t')[0], predicted: key.split('\t')[1], texts })).sort((a, b) => b.texts - a.texts || a.truth.localeCompare(b.truth))
 }
 
 /** The smallest n at which `method` reaches `recall` (rows in any order); null when it never does. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import type { LabelledExample } from '../../../scripts/data/index.ts'
 import { concatSplits, knnLabels, pickRows } from '../../../scripts/bench/new-label/anchors.ts'
 import { DEFAULT_HOLD_OUT, holdOut, parseHoldOut, teachSet, TEACH_COUNTS } from '../../../scripts/bench/new-label/hold-out.ts'
-import { curveRow, newLabelChecks, nReaching, oldAccuracy, type CurveRow } from '../../../scripts/bench/new-label/rows.ts'
+import { curveRow, newLabelChecks, newLabelConfusions, nReaching, oldAccuracy, type CurveRow } from '../../../scripts/bench/new-label/rows.ts'
 import { evaluateTargets, uncheckedFailures } from '../../../scripts/bench/result.ts'
 import type { EmbeddedSplit } from '../../../scripts/build/embed.ts'
 
@@ -104,5 +104,13 @@ describe('knn anchor', () => {
     const test = split([0.71, 0.69, 1, 0.01, 0.01, 1], [2, 0, 1])
     expect(knnLabels(memory, test, { k: 1, sigma: 1 }, ['pt', 'es', 'gl'])).toEqual(['gl', 'pt', 'es'])
     expect(knnLabels(concatSplits([built], 3), test, { k: 1, sigma: 1 }, ['pt', 'es', 'gl'])[0]).not.toBe('gl')
+  })
+})
+
+describe('confusions', () => {
+  it('counts old-language texts answered with a new label, most first', () => {
+    const truth = ['pt', 'pt', 'es', 'nb', 'gl', 'pt']
+    const predicted = ['gl', 'gl', 'gl', 'nb', 'pt', null]
+    expect(newLabelConfusions({ predicted, truth }, ['gl', 'nn'])).toEqual([{ truth: 'pt', predicted: 'gl', texts: 2 }, { truth: 'es', predicted: 'gl', texts: 1 }])
   })
 })
