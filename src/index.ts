@@ -32,6 +32,8 @@ export type { Hit, HitSource, Query, Segment, RowFilter, EditRow, BuiltSegment }
 export { encodeRow } from './memory/row.ts'
 export type { EncodedRow } from './memory/row.ts'
 export { MemoryEditError, parseRowId, formatRowId } from './memory/edits.ts'
+export { LabelSet, LabelError, labelNameProblem, DEFAULT_MAX_MEMORY_LABELS } from './memory/labels.ts'
+export type { ServedLabel, LabelErrorCode } from './memory/labels.ts'
 export type { MemoryRowId } from './memory/edits.ts'
 export type { ResMemParams, ResMemDecision } from './resmem/index.ts'
 export { readMemory, MemoryFormatError } from './memory/format.ts'

@@ -5,7 +5,7 @@ import { MEMORY_VERSION, type Dtype } from '../../src/memory/format.ts'
 import { writeMemoryParts } from '../../src/memory/parts.ts'
 import { PROJECTION_FILE, writeProjection } from '../../src/memory/projection.ts'
 import { fitKeyProjection, projectSplit } from './key-dim.ts'
-import { MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest, type Manifest } from '../../src/memory/manifest.ts'
+import { MANIFEST_FORMAT, MANIFEST_VERSION, MEMORY_LABELS_VERSION, parseManifest, type Manifest } from '../../src/memory/manifest.ts'
 import { ModelRunner } from '../../src/model/runner.ts'
 import { nodeIndexFactory, nodeOrt, sourceFor, type KernelChoice } from '../../src/node/index.ts'
 import type { HubOptions } from '../../src/bundle/source.ts'
@@ -207,6 +207,8 @@ export async function buildResMem(o: BuildOptions): Promise<BuildResult> {
     metrics: { valBaseAccuracy: baseAccuracy(val.split), valResmemFp32Accuracy: best.accuracy, valResmemInt8Accuracy: int8Accuracy, trainRows: train.split.rows, trainTruncated: train.split.truncated },
     data: { train: { file: o.train.split('/').pop()!, sha256: await sha256Hex(trainBytes), rows: train.examples.length } },
     ...(folded ? { edits: folded.edits } : {}),
+    // Labels the log added to the memory: memory.bin spans them too, so readers before them must refuse it.
+    ...(folded?.memoryLabels ? { memoryLabels: folded.memoryLabels, version: MEMORY_LABELS_VERSION, requires: ['memory-labels'] } : {}),
     precision,
     versions: VERSIONS,
   })

@@ -11,6 +11,7 @@
  */
 import * as Comlink from 'comlink'
 import type { ClassifyOptions } from '../classifier.ts'
+import type { ServedLabel } from '../memory/labels.ts'
 import type { Answer, Classification } from '../types.ts'
 import { DEFAULT_CACHE } from './cache.ts'
 import type { Device, DevicePreference } from './device.ts'
@@ -19,6 +20,7 @@ import type { Embeddings, LoadInfo, LoadProgress, WorkerApi } from './protocol.t
 export type { Answer, Classification, LabelScore, Neighbor, BasePrediction, Example } from '../types.ts'
 import type { Example } from '../types.ts'
 export type { ClassifyOptions } from '../classifier.ts'
+export type { ServedLabel } from '../memory/labels.ts'
 export type { Device, DevicePreference } from './device.ts'
 export type { Embeddings, LoadInfo, LoadProgress } from './protocol.ts'
 
@@ -62,6 +64,18 @@ export interface BrowserClassifier {
   learn(examples: readonly Example[]): Promise<string[]>
   /** Forgets learned examples (ids from learn) or built rows ("base:{row}"). */
   forget(ids: readonly string[]): Promise<void>
+  /**
+   * Adds a label the model does not have, living in this page's memory: teach it with learn(). Answers every
+   * served label; an invalid or existing name, or more than 32 such labels, rejects with the reason.
+   * @example
+   * await classifier.addLabel('meeting')
+   * await classifier.learn([{ text: 'Can we move our meeting to Thursday?', label: 'meeting' }])
+   */
+  addLabel(label: string): Promise<ServedLabel[]>
+  /** Removes a label added with addLabel and forgets its learned rows. */
+  removeLabel(label: string): Promise<{ label: string; forgotten: number }>
+  /** The model's labels, then those added to the memory. */
+  labels(): Promise<ServedLabel[]>
   /** Stops the worker. */
   dispose(): void
 }
@@ -142,6 +156,9 @@ export async function createClassifier(options: CreateClassifierOptions): Promis
     embed: (texts) => Promise.race([remote.embed([...texts]), failed]),
     learn: (examples) => Promise.race([remote.learn(examples.map(({ text, label }) => ({ text, label }))), failed]),
     forget: (ids) => Promise.race([remote.forget([...ids]), failed]),
+    addLabel: (label) => Promise.race([remote.addLabel(label), failed]),
+    removeLabel: (label) => Promise.race([remote.removeLabel(label), failed]),
+    labels: () => Promise.race([remote.labels(), failed]),
     dispose() {
       remote[Comlink.releaseProxy]()
       worker.terminate()

@@ -3,6 +3,7 @@
  * the shapes crossing the boundary. Types only, so the page's bundle never pulls in the worker's code.
  */
 import type { ClassifyOptions } from '../classifier.ts'
+import type { ServedLabel } from '../memory/labels.ts'
 import type { ResMemParams } from '../resmem/search.ts'
 import type { Answer, Example } from '../types.ts'
 import type { Device, DevicePreference } from './device.ts'
@@ -68,4 +69,10 @@ export interface WorkerApi {
   learn(examples: Example[]): Promise<string[]>
   /** Forgets learned examples or built rows ("base:{row}"). */
   forget(ids: string[]): Promise<void>
+  /** Adds a label that lives in this worker's memory (taught by learn with it); answers the served labels. */
+  addLabel(label: string): Promise<ServedLabel[]>
+  /** Removes a memory label and forgets its learned rows. */
+  removeLabel(label: string): Promise<{ label: string; forgotten: number }>
+  /** The model's labels, then the memory's. */
+  labels(): Promise<ServedLabel[]>
 }

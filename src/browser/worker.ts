@@ -99,6 +99,15 @@ const api: WorkerApi = {
   async forget(ids) {
     return ready().forget(ids)
   },
+  async addLabel(label) {
+    return ready().addLabel(label)
+  },
+  async removeLabel(label) {
+    return ready().removeLabel(label)
+  },
+  async labels() {
+    return ready().servedLabels()
+  },
   async embed(texts) {
     const { outputs } = await ready().embed(texts)
     const count = outputs.reduce((n, o) => n + o.batch, 0)

@@ -108,7 +108,8 @@ export async function loadBundle(source: FileSource, options: LoadBundleOptions 
   if (memory.dim !== keyDim || manifest.memory.dim !== keyDim) {
     throw new ArtifactError('dimension_mismatch', `${manifest.memory.file}: keys have ${memory.dim} dimensions, the model's embedding has ${manifest.model.embedding.dim}${projection ? ` projected to ${projection.to}` : ''}`)
   }
-  if (!sameLabels(memory.labels, config.labels) || !sameLabels(manifest.labels, config.labels)) {
+  // memory.bin spans the model's labels, then those that live in the memory (manifest memoryLabels).
+  if (!sameLabels(memory.labels, [...config.labels, ...(manifest.memoryLabels ?? [])]) || !sameLabels(manifest.labels, config.labels)) {
     throw new ArtifactError('label_mismatch', `labels disagree: config.json [${config.labels.join(', ')}], ${manifest.memory.file} [${memory.labels.join(', ')}], manifest.json [${manifest.labels.join(', ')}]`)
   }
   return { manifest, config, tokenizerJson, tokenizerConfig, model, memory, ...(index ? { index } : {}), ...(projection ? { projection } : {}) }

@@ -34,7 +34,9 @@ export async function readMemoryRows(read: FileSource, manifest: Manifest, optio
   const end = options.end ?? total
   if (!(Number.isInteger(first) && Number.isInteger(end) && 0 <= first && first <= end && end <= total)) throw new RangeError(`rows [${first}, ${end}) are not rows of a ${total}-row memory`)
   const wanted = parts.filter((p) => p.first < end && p.first + p.rows > first)
-  const classes = manifest.labels.length
+  // memory.bin's residuals span the model's labels and those that live in the memory.
+  const servedLabels = [...manifest.labels, ...(manifest.memoryLabels ?? [])]
+  const classes = servedLabels.length
 
   let keys: Int8Array | undefined
   const pieces = await Promise.all(
@@ -71,7 +73,7 @@ export async function readMemoryRows(read: FileSource, manifest: Manifest, optio
     return {
       rows: 0,
       dim,
-      labels: manifest.labels,
+      labels: servedLabels,
       keys: int8 ? { dtype: 'int8', data: new Int8Array(0), scale: manifest.memory.quantization.keyScale } : { dtype: 'float32', data: new Float32Array(0) },
       rowLabels: new Uint32Array(0),
       residuals: manifest.memory.quantization.residuals.startsWith('int8') ? { dtype: 'int8', data: new Int8Array(0), scales: new Float32Array(0) } : { dtype: 'float32', data: new Float32Array(0) },

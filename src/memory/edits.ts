@@ -48,7 +48,7 @@ export function exampleLabelIds(examples: readonly { text: string; label: string
     if (id === undefined) {
       const names = set.list().map((l) => l.label)
       const model = set.memoryLabels().length ? 'a label of the model or of the memory' : 'a label of the model'
-      throw new MemoryEditError('invalid_example', `examples.${i}.label: ${JSON.stringify(e.label)} is not ${model} (labels: ${names.join(', ')}; POST /v1/labels or addLabel() adds one)`)
+      throw new MemoryEditError('invalid_example', `examples.${i}.label: ${JSON.stringify(e.label)} is not ${model} (labels: ${names.join(', ')}); POST /v1/labels or addLabel() adds a label`)
     }
     return id
   })

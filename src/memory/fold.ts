@@ -8,6 +8,8 @@
  * only the row order, which breaks score ties, must match, and it does: kept base rows keep their order and
  * come before every learned row, learned rows are in id order.
  */
+import { LabelSet } from './labels.ts'
+import { residualWidth } from './row.ts'
 import type { ResidualMemory } from './format.ts'
 import type { FoldedEdits } from './manifest.ts'
 import type { EditOp, MemoryRowId, StoredRow } from './edits.ts'
@@ -164,6 +166,11 @@ export interface FoldOptions {
 export interface Folded {
   memory: ResidualMemory
   edits: FoldedEdits
+  /**
+   * Labels that live in the memory at the folded version, in the order added (manifest `memoryLabels`); memory.bin
+   * then spans the model's labels and these. Absent when the log added none still live.
+   */
+  memoryLabels?: string[]
   /** The base memory's SHA-256 goes into edits.base by the caller, which has its bytes. */
   learned: number
   forgottenBase: number
@@ -177,8 +184,9 @@ export interface Folded {
 export function foldEdits(base: ResidualMemory, ops: readonly EditOp[], baseSha256: string, options: FoldOptions): Folded {
   if (base.keys.dtype !== 'int8' || base.residuals.dtype !== 'int8') throw new RangeError('only an int8 memory (what `resmem build` writes) can fold edits')
   const upTo = options.upTo ?? Infinity
-  const learned = new Map<number, StoredRow>()
+  const learned = new Map<number, StoredRow & { name?: string }>()
   const forgotten = new Set<number>()
+  const labels = new LabelSet(base.labels)
   let version = 0
   let previous = 0
   for (const op of ops) {
@@ -187,13 +195,24 @@ export function foldEdits(base: ResidualMemory, ops: readonly EditOp[], baseSha2
     if (op.version > upTo) break
     version = op.version
     if (op.op === 'add') {
-      if (op.row) learned.set(op.version, op.row)
-    } else if (op.op === 'label') continue
-    else if (op.target.kind === 'edit') learned.delete(op.target.id)
+      if (op.row) learned.set(op.version, { ...op.row, ...(op.label !== undefined ? { name: op.label } : {}) })
+    } else if (op.op === 'label') {
+      if (op.action === 'add') labels.add(op.label)
+      else labels.remove(op.label)
+    } else if (op.target.kind === 'edit') learned.delete(op.target.id)
     else if (op.target.row < base.rows) forgotten.add(op.target.row)
   }
   const { dim } = base
-  const classes = base.labels.length
+  const modelClasses = base.labels.length
+  // Live memory labels get the class ids after the model's, in the order added; removed ones leave no gap.
+  const memoryLabels = labels.memoryLabels()
+  const classes = modelClasses + memoryLabels.length
+  const classOf = (id: number, row: StoredRow & { name?: string }) => {
+    if (row.name === undefined) return row.label
+    const at = memoryLabels.indexOf(row.name)
+    if (at < 0) throw new RangeError(`edit ${id}: a row of label ${JSON.stringify(row.name)}, which the log removed without forgetting it`)
+    return modelClasses + at
+  }
   const kept = Array.from({ length: base.rows }, (_, i) => i).filter((i) => !forgotten.has(i))
   const ids = [...learned.keys()].sort((a, b) => a - b)
   const rows = kept.length + ids.length
@@ -203,22 +222,27 @@ export function foldEdits(base: ResidualMemory, ops: readonly EditOp[], baseSha2
   const rowLabels = new Uint32Array(rows)
   kept.forEach((r, i) => {
     keys.set(base.keys.data.subarray(r * dim, (r + 1) * dim), i * dim)
-    residuals.set((base.residuals.data as Int8Array).subarray(r * classes, (r + 1) * classes), i * classes)
+    // A built row carries nothing for a memory label: zeros after the model's entries.
+    residuals.set((base.residuals.data as Int8Array).subarray(r * modelClasses, (r + 1) * modelClasses), i * classes)
     scales[i] = (base.residuals as { scales: Float32Array }).scales[r]
     rowLabels[i] = base.rowLabels[r]
   })
   ids.forEach((id, j) => {
     const row = learned.get(id)!
     const i = kept.length + j
-    if (row.key.length !== dim || row.residual.length !== classes) throw new RangeError(`edit ${id}: a ${row.key.length}-dim key and ${row.residual.length} residuals, the memory has ${dim} and ${classes}`)
-    if (row.label >= classes) throw new RangeError(`edit ${id}: label id ${row.label}, the memory has ${classes} labels`)
+    const label = classOf(id, row)
+    if (label < 0 || label >= classes) throw new RangeError(`edit ${id}: label id ${label}, the memory has ${classes} labels`)
+    if (row.key.length !== dim || row.residual.length !== residualWidth(label, modelClasses)) throw new RangeError(`edit ${id}: a ${row.key.length}-dim key and ${row.residual.length} residuals, the memory has ${dim} and ${residualWidth(label, modelClasses)} for this label`)
     keys.set(row.key, i * dim)
-    residuals.set(row.residual, i * classes)
+    // The stored residual, compact for a memory label (row.ts), at its place in the folded width.
+    residuals.set(row.residual.subarray(0, modelClasses), i * classes)
+    if (label >= modelClasses) residuals[i * classes + label] = row.residual[modelClasses]
     scales[i] = row.residualScale
-    rowLabels[i] = row.label
+    rowLabels[i] = label
   })
   const memory: ResidualMemory = {
     ...base,
+    labels: [...base.labels, ...memoryLabels],
     rows,
     keys: { dtype: 'int8', data: keys, scale: base.keys.scale },
     residuals: { dtype: 'int8', data: residuals, scales },
@@ -231,5 +255,5 @@ export function foldEdits(base: ResidualMemory, ops: readonly EditOp[], baseSha2
     forgotten: toRanges([...forgotten].sort((a, b) => a - b)),
     ids: toRanges(ids),
   }
-  return { memory, edits, learned: ids.length, forgottenBase: forgotten.size }
+  return { memory, edits, ...(memoryLabels.length ? { memoryLabels } : {}), learned: ids.length, forgottenBase: forgotten.size }
 }

@@ -245,6 +245,38 @@ describe('demo page in Chromium', () => {
     expect(pageErrors).toEqual([])
   })
 
+  it('"Add label" adds a label the model never saw; taught a text, the edge and the in-browser library answer it as the Node library does', async () => {
+    const text = TO_CORRECT[MODEL]
+    const label = 'page-new-label'
+    await page.fill('#token', TOKEN)
+    // The in-browser model first, so that the page's memory learns what the edge learns.
+    await classifyInPage(page, 'browser', text)
+    const before = await classifyInPage(page, 'edge', text)
+    await page.fill('#new-label', label)
+    await page.click('#new-label-submit')
+    await page.waitForFunction(() => /^Added the label/.test(document.getElementById('correct-status')!.textContent!))
+    expect(await page.inputValue('#correct-label')).toBe(label)
+    const n = Number((await page.getAttribute('#result', 'data-count')) ?? 0)
+    await page.click('#correct-submit')
+    await page.waitForFunction((m) => Number(document.getElementById('result')!.dataset.count) > m && /^Learned/.test(document.getElementById('correct-status')!.textContent!), n)
+    const edge = JSON.parse((await page.textContent('#raw'))!) as Classification
+    const inPage = await classifyInPage(page, 'browser', text)
+    // The Node library, taught the same label and text.
+    node.addLabel(label)
+    await node.learn([{ text, label }])
+    const [expected] = await node.classify([text], { explain: true })
+    node.removeLabel(label)
+    expect(expected.label).toBe(label)
+    expect(before.label).not.toBe(label)
+    expectAgrees(edge, expected, 'edge after teaching a new label')
+    expectAgrees(inPage, expected, 'browser after teaching a new label')
+    // The edge forgets it again, so the tests after this one see the model's labels only.
+    const removed = await fetch(`${origin}/v1/labels/${label}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(await removed.json()).toEqual({ label, forgotten: 1 })
+    expect(await classifyInPage(page, 'edge', text)).toEqual(before)
+    expect(pageErrors).toEqual([])
+  })
+
   it("runs on WebGPU where navigator.gpu gives an adapter (Chromium's SwiftShader)", async () => {
     const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: SWIFTSHADER_ARGS })
     try {

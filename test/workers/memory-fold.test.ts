@@ -9,7 +9,7 @@ import { AUTH, NOTES, isolate } from './memory-helpers.ts'
 import { readMemory } from '../../src/memory/format.ts'
 import { parseEditsFile } from '../../src/memory/edits-file.ts'
 import { foldEdits } from '../../src/memory/fold.ts'
-import type { Manifest } from '../../src/memory/manifest.ts'
+import { MANIFEST_VERSION, MEMORY_LABELS_VERSION, Manifest as ManifestSchema, parseManifest, type Manifest } from '../../src/memory/manifest.ts'
 import { loadServedModel } from '../../workers/classifier.ts'
 import { editJson, manifestOf, readFiles, sourceOf, withMemory } from './bundle-files.ts'
 import { MODEL, env } from './helpers.ts'
@@ -60,5 +60,60 @@ describe('a build with the log folded in answers as the built memory plus the lo
     texts.push('lunch at noon tomorrow?')
     await compare()
     expect((await rebuilt.classify(NOTES[1])).neighbors!.map((n) => n.id)).not.toContain(learned.ids[1])
+  })
+
+  it('a log with a memory label folds into a bundle that lists it and answers as before; a reader of version 1 refuses it', async () => {
+    const served = isolate({ MEMORY_SYNC_MS: '0' })
+    const meetings = ['Can we move our meeting to Thursday at 3pm?', 'Meeting moved to Friday 10am, room 4', 'Reminder: team meeting tomorrow at 9 in the small room']
+    expect((await served.request('/v1/labels', { method: 'POST', headers: AUTH, body: JSON.stringify({ label: 'fold-meeting' }) })).status).toBe(201)
+    const taught = await served.learn([...meetings.map((text) => ({ text, label: 'fold-meeting' })), { text: 'lunch on friday?', label: 'ham' }])
+    // A label removed before the fold leaves no trace in the bundle (its rows forgotten first).
+    expect((await served.request('/v1/labels', { method: 'POST', headers: AUTH, body: JSON.stringify({ label: 'fold-gone' }) })).status).toBe(201)
+    await served.learn([{ text: 'gone label text', label: 'fold-gone' }])
+    expect((await served.request('/v1/labels/fold-gone', { method: 'DELETE', headers: AUTH })).status).toBe(200)
+
+    const exported = await served.request('/v1/memory/export', { headers: AUTH })
+    const log = parseEditsFile(new TextDecoder().decode(await exported.arrayBuffer()), 'edits.jsonl')
+    const files = await readFiles(async (path) => new Uint8Array(await (await env.ASSETS.fetch(`http://assets/${MODEL}/${path}`)).arrayBuffer()))
+    const manifest = manifestOf(files)
+    const folded = foldEdits(await readMemory(files.get('memory.bin')!), log.ops, manifest.memory.sha256, { log: log.header.log })
+    const memoryLabels = (await (await served.request('/v1/labels', { headers: AUTH })).json()) as { labels: { label: string; source: string }[] }
+    expect(folded.memoryLabels).toEqual(memoryLabels.labels.filter((l) => l.source === 'memory').map((l) => l.label))
+    expect(folded.memoryLabels).toContain('fold-meeting')
+    expect(folded.memoryLabels).not.toContain('fold-gone')
+    expect(folded.memory.labels).toEqual([...manifest.labels, ...folded.memoryLabels!])
+    // What `resmem build --edits` writes for it (scripts/build/pipeline.ts).
+    const foldedFiles = editJson<Manifest>(await withMemory(files, folded.memory), 'manifest.json', (m) => {
+      m.edits = folded.edits
+      m.memoryLabels = folded.memoryLabels
+      m.version = MEMORY_LABELS_VERSION
+      m.requires = ['memory-labels']
+    })
+    const rebuilt = isolate({ MEMORY_SYNC_MS: '0' }, { loader: (e, s) => loadServedModel(sourceOf(foldedFiles), e, s) })
+    expect(await (await rebuilt.request('/v1/labels', { headers: AUTH })).json()).toEqual(memoryLabels)
+
+    const texts = [...meetings, 'Can we move our meeting to Thursday at 4pm?', 'lunch on friday?', SPAM, 'see you at the gym tonight?']
+    const compare = async () => {
+      for (const text of texts) expect(await rebuilt.classify(text), text).toEqual(await served.classify(text))
+    }
+    await compare()
+    expect((await rebuilt.classify(meetings[0])).label).toBe('fold-meeting')
+    // After the fold, removing the label forgets its folded rows as well as live ones, in both.
+    const removed = await rebuilt.request('/v1/labels/fold-meeting', { method: 'DELETE', headers: AUTH })
+    expect(await removed.json()).toEqual({ label: 'fold-meeting', forgotten: 3 })
+    await compare()
+    expect((await rebuilt.classify(meetings[0])).scores.map((s) => s.label)).not.toContain('fold-meeting')
+    expect(taught.ids).toHaveLength(4)
+
+    // A reader of version 1 (the manifest schema and memory.bin label check before memory labels) refuses it, by the version.
+    const written = manifestOf(foldedFiles)
+    const v1 = ManifestSchema.extend({ version: ManifestSchema.shape.version.options[0] }).safeParse(written)
+    expect(v1.success).toBe(false)
+    expect(v1.error!.issues[0].path).toEqual(['version'])
+    expect(ManifestSchema.shape.version.options[0].value).toBe(MANIFEST_VERSION)
+    expect(folded.memory.labels).not.toEqual(written.labels)
+    // This reader names what it lacks, for a requirement it does not know.
+    expect(() => parseManifest({ ...written, requires: ['memory-labels', 'future-thing'] })).toThrow(/requires.*needs a reader that knows more than memory-labels/)
+    expect(() => parseManifest({ ...written, version: MANIFEST_VERSION })).toThrow(/memoryLabels has version 2/)
   })
 })

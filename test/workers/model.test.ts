@@ -31,7 +31,7 @@ describe('GET /v1/model', () => {
     const staged = (await (await env.ASSETS.fetch(`http://assets/${MODEL}/manifest.json`)).json()) as Manifest
     expect(m).toEqual(staged)
     // What answers now, beside the build's record: built memory on or off, the radius, learned rows.
-    expect(served).toEqual({ builtMemory: staged.resmem.k > 0 ? 'on' : 'off', k: staged.resmem.k, radius: staged.locality!.radius, learnedRows: 0, novelty: true, alpha: staged.conformal!.alpha })
+    expect(served).toEqual({ builtMemory: staged.resmem.k > 0 ? 'on' : 'off', k: staged.resmem.k, radius: staged.locality!.radius, learnedRows: 0, novelty: true, alpha: staged.conformal!.alpha, labels: staged.labels.map((label) => ({ label, source: 'model' })) })
     expect(m.labels.length).toBeGreaterThanOrEqual(2)
     expect(m.resmem).toMatchObject({ k: expect.any(Number), sigma: expect.any(Number), temperature: expect.any(Number) })
     expect(m.memory.rows).toBeGreaterThan(0)

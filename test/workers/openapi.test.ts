@@ -13,7 +13,7 @@ describe('GET /openapi.json', () => {
     expect(res.status).toBe(200)
     const doc = (await res.json()) as OpenApiDoc
     expect(doc.openapi).toBe('3.0.0')
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/classify', '/v1/hf', '/v1/memory', '/v1/memory/export', '/v1/memory/{id}', '/v1/model', '/v1/openai/moderations', '/v1/workers-ai/accounts/{account_id}/ai/run/{model}'])
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/classify', '/v1/hf', '/v1/labels', '/v1/labels/{label}', '/v1/memory', '/v1/memory/export', '/v1/memory/{id}', '/v1/model', '/v1/openai/moderations', '/v1/workers-ai/accounts/{account_id}/ai/run/{model}'])
     const classify = doc.paths['/v1/classify'].post
     expect(classify.requestBody?.content['application/json'].schema.$ref).toBe('#/components/schemas/ClassifyRequest')
     expect(classify.parameters).toContainEqual(expect.objectContaining({ name: 'explain', in: 'query' }))
@@ -31,6 +31,11 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/v1/memory/{id}'].delete.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '404']))
     expect(doc.paths['/v1/memory/{id}'].delete.parameters).toContainEqual(expect.objectContaining({ name: 'id', in: 'path' }))
     expect(doc.paths['/v1/memory/export'].get.security).toEqual([{ bearer: [] }])
+    // Labels that live in the memory: add (bearer), list, remove; errors in the one JSON error shape.
+    expect(Object.keys(doc.paths['/v1/labels'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '409']))
+    expect(doc.paths['/v1/labels'].post.security).toEqual([{ bearer: [] }])
+    expect(Object.keys(doc.paths['/v1/labels/{label}'].delete.responses)).toEqual(expect.arrayContaining(['200', '404', '409']))
+    expect(Object.keys(doc.paths['/v1/labels'].get.responses)).toEqual(expect.arrayContaining(['200']))
     for (const name of ['Classification', 'ClassifyRequest', 'ClassifyResults', 'LabelScore', 'Neighbor', 'Manifest', 'Health', 'Error', 'LearnRequest', 'LearnResponse', 'ForgetResponse', 'MemoryPage', 'MemoryEntry']) {
       expect(doc.components.schemas, name).toHaveProperty(name)
     }

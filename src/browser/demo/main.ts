@@ -32,10 +32,14 @@ const correctLabel = $<HTMLSelectElement>('correct-label')
 const correctSubmit = $<HTMLButtonElement>('correct-submit')
 const undoButton = $<HTMLButtonElement>('undo')
 const correctStatus = $<HTMLParagraphElement>('correct-status')
+const newLabel = $<HTMLInputElement>('new-label')
+const newLabelSubmit = $<HTMLButtonElement>('new-label-submit')
 
 /** The text of the result on show, and the example learned from it (for Undo). */
 let shown: { text: string; result: Classification } | undefined
-let learned: { id: string; text: string; label: string } | undefined
+let learned: { id: string; text: string; label: string; inPage?: string } | undefined
+/** Labels added on this page (at the edge and in the page's memory), offered to correct to. */
+const addedLabels = new Set<string>()
 
 let classifier: Promise<BrowserClassifier> | undefined
 
@@ -178,7 +182,7 @@ function render(text: string, result: Classification, where: Where, elapsed: num
   $('raw').textContent = JSON.stringify(result, null, 2)
   $(`latency-${where}`).textContent = ms(elapsed)
   // The labels to correct to; the likely correction (another label than the answer) first.
-  const labels = result.scores.map((s) => s.label).sort()
+  const labels = [...new Set([...result.scores.map((s) => s.label), ...addedLabels])].sort()
   if (correctLabel.dataset.labels !== labels.join('\n')) {
     correctLabel.replaceChildren(...labels.map((label) => Object.assign(document.createElement('option'), { value: label, textContent: label })))
     correctLabel.dataset.labels = labels.join('\n')
@@ -214,7 +218,9 @@ async function correct(): Promise<void> {
   setCorrectStatus('Teaching the edge memory…')
   try {
     const { ids } = await api<{ ids: string[] }>('/v1/memory', { method: 'POST', body: JSON.stringify({ examples: [{ text, label }] }) })
-    learned = { id: ids[0], text, label }
+    // The page's own memory learns it too (once loaded), so "In this browser" answers as the edge does.
+    const inPage = await learnInPage(text, label)
+    learned = { id: ids[0], text, label, ...(inPage ? { inPage } : {}) }
     correctForm.dataset.learned = ids[0]
     const after = await showEdge(text)
     undoButton.hidden = false
@@ -226,6 +232,18 @@ async function correct(): Promise<void> {
   }
 }
 
+/** Teaches the page's memory (when its model is loaded) what the edge learned; a label added before it loaded is added now. */
+async function learnInPage(input: string, label: string): Promise<string | undefined> {
+  if (!classifier) return undefined
+  try {
+    const c = await classifier
+    if (!(await c.labels()).some((l) => l.label === label)) await c.addLabel(label)
+    return (await c.learn([{ text: input, label }]))[0]
+  } catch {
+    return undefined // the edge learned it; the page's memory is a convenience
+  }
+}
+
 /** "Undo": DELETE /v1/memory/{id}, then the edge's answer without it. */
 async function undo(): Promise<void> {
   if (!learned) return
@@ -233,6 +251,7 @@ async function undo(): Promise<void> {
   undoButton.disabled = true
   try {
     await api(`/v1/memory/${encodeURIComponent(id)}`, { method: 'DELETE' })
+    if (learned.inPage && classifier) await (await classifier).forget([learned.inPage])
     learned = undefined
     delete correctForm.dataset.learned
     const after = await showEdge(text)
@@ -241,6 +260,26 @@ async function undo(): Promise<void> {
     setCorrectStatus(`Could not undo: ${(err as Error).message}`, true)
   } finally {
     undoButton.disabled = false
+  }
+}
+
+/** "Add label": a label the model never saw, at the edge (POST /v1/labels) and in the page's memory; then offered to correct to. */
+async function addLabel(): Promise<void> {
+  const label = newLabel.value.trim()
+  if (!label) return
+  newLabelSubmit.disabled = true
+  try {
+    await api('/v1/labels', { method: 'POST', body: JSON.stringify({ label }) })
+    if (classifier) await (await classifier).addLabel(label)
+    addedLabels.add(label)
+    if (![...correctLabel.options].some((o) => o.value === label)) correctLabel.append(Object.assign(document.createElement('option'), { value: label, textContent: label }))
+    correctLabel.value = label
+    newLabel.value = ''
+    setCorrectStatus(`Added the label “${label}”. Correct a text to it to teach it.`)
+  } catch (err) {
+    setCorrectStatus(`Could not add the label: ${(err as Error).message}`, true)
+  } finally {
+    newLabelSubmit.disabled = false
   }
 }
 
@@ -285,6 +324,7 @@ correctForm.addEventListener('submit', (event) => {
   void correct()
 })
 undoButton.addEventListener('click', () => void undo())
+newLabelSubmit.addEventListener('click', () => void addLabel())
 text.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
     event.preventDefault()

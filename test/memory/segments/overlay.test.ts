@@ -51,7 +51,9 @@ describe('EditOverlay', () => {
     o.add([row(1, [1, 1])])
     expect(() => o.add([row(2, [1, 1]), row(3, [1, 1, 1])])).toThrow(/edit 3: key has 3 dimensions/)
     expect(() => o.add([row(0, [1, 1])])).toThrow(/positive integer/)
-    expect(() => o.add([row(4, [1, 1], 2)])).toThrow(/label id 2/)
+    // Class 2 of a 2-class model is a memory label: its residual has one entry more (src/memory/row.ts).
+    expect(() => o.add([row(4, [1, 1], 2)])).toThrow(/edit 4: residual has 2 entries, a row of class 2 3/)
+    expect(() => o.add([row(4, [1, 1], -1)])).toThrow(/label id -1/)
     expect(o.rowIds()).toEqual([1])
   })
 })

@@ -24,7 +24,11 @@ describe('encodeRow: a learned row is the row a build writes for the same exampl
     expect(row.clamped).toBe(2)
   })
 
-  it('refuses a label id the logits do not have', () => {
-    expect(() => encodeRow(Float32Array.from([1, 0]), Float32Array.from([0, 0]), 2, 1, 0.01)).toThrow(/label id 2/)
+  it('refuses a negative label id; a label past the logits (a memory label) stores onehot - [softmax, 0] compact', () => {
+    expect(() => encodeRow(Float32Array.from([1, 0]), Float32Array.from([0, 0]), -1, 1, 0.01)).toThrow(/label id -1/)
+    const r = encodeRow(Float32Array.from([1, 0]), Float32Array.from([0, 0]), 3, 1, 0.01)
+    // softmax [0.5, 0.5]: residual [-0.5, -0.5, 1], the new label's entry last, on one per-row scale.
+    expect(Array.from(r.residual)).toEqual([-64, -64, 127])
+    expect(r.residualScale).toBeCloseTo(1 / 127, 9)
   })
 })
