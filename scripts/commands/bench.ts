@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -5,7 +6,8 @@ import { CliError } from '../cli/errors.ts'
 import { formatBench, renderHtml } from '../bench/report.ts'
 import { SECTIONS, type Section } from '../bench/result.ts'
 import { runBench } from '../bench/run.ts'
-import { DEFAULT_HOLD_OUT, parseHoldOut } from '../bench/new-label/hold-out.ts'
+import { DEFAULT_HOLD_OUT, holdOut, parseHoldOut } from '../bench/new-label/hold-out.ts'
+import { ROOT } from '../../workers/scripts/build.ts'
 
 const HELP = `usage: resmem bench [--out DIR] [--quick] [--only SECTIONS] [--model NAME] [--rows N]
 
@@ -61,8 +63,18 @@ export async function run(argv: string[]): Promise<void> {
   const model = values.model ?? 'spam'
   if (!/^[\w][\w.-]*$/.test(model)) throw new CliError(`--model: "${model}" is not a bundle folder name`)
   const out = values.out ?? join('out', 'bench')
+  const held = parseHoldOut(values['hold-out'])
+  const langidInfo = join(ROOT, 'data', 'langid', 'info.json')
+  // A typo in --hold-out should stop the run now, not after the worker build.
+  if (sections.includes('new-label') && existsSync(langidInfo)) {
+    try {
+      holdOut([], held, (JSON.parse(readFileSync(langidInfo, 'utf8')) as { labels: string[] }).labels)
+    } catch (err) {
+      throw new CliError((err as Error).message)
+    }
+  }
 
-  const result = await runBench({ out, quick: values.quick ?? false, sections: sections as Section[], model, artifacts: process.env.RESMEM_ARTIFACTS || 'artifacts', syntheticRows: rows, holdOut: parseHoldOut(values['hold-out']) })
+  const result = await runBench({ out, quick: values.quick ?? false, sections: sections as Section[], model, artifacts: process.env.RESMEM_ARTIFACTS || 'artifacts', syntheticRows: rows, holdOut: held })
   await mkdir(out, { recursive: true })
   await writeFile(join(out, 'bench.json'), JSON.stringify(result, null, 2) + '\n')
   await writeFile(join(out, 'report.html'), renderHtml(result))
