@@ -4,6 +4,7 @@ import { formatLearningBench } from './learning.ts'
 import { formatPoisoningBench } from './poisoning.ts'
 import { formatScale } from './scale.ts'
 import { formatMemoryBench } from './memory.ts'
+import { formatNewLabel } from './new-label/report.ts'
 import type { BenchResult, TargetCheck } from './result.ts'
 import { TARGETS } from './result.ts'
 
@@ -116,6 +117,7 @@ export function formatBench(r: BenchResult): string {
   if (r.learning) out.push('', `6. ${formatLearningBench(r.learning).join('\n')}`)
   if (r.scale) out.push('', `7. ${formatScale(r.scale).join('\n')}`)
   if (r.poisoning) out.push('', `9. ${formatPoisoningBench(r.poisoning).join('\n')}`)
+  if (r.newLabel) out.push('', `10. ${formatNewLabel(r.newLabel).join('\n')}`)
   if (r.cpu) {
     out.push('', `8. CPU per classify call, ms (p50 / p99 of ${r.cpu.rows[0]?.calls ?? 0} calls per text). Method: ${r.cpu.method}.`)
     out.push(`   Model bytes: fp32 ${r.cpu.modelBytes.fp32.toLocaleString('en')}, int8 ${r.cpu.modelBytes.int8.toLocaleString('en')}.`)
@@ -183,6 +185,7 @@ export function renderHtml(r: BenchResult): string {
   }
   if (r.node) charts.push(bars('Node in-process, ms per text (p50)', r.node.runs.flatMap((n) => Object.entries(n.variants).map(([name, s]) => ({ label: `threads=${n.threads} ${name}`, value: s.p50 }))), 'ms'))
   if (r.memory) charts.push(bars('Classify p50 with learned rows, ms', r.memory.stages.flatMap((st) => [{ label: `${st.editRows} rows base`, value: st.base.p50 }, { label: `${st.editRows} rows resmem`, value: st.resmem.p50 }]), 'ms'))
+  if (r.newLabel) charts.push(bars('New label: new-language recall, % (red: the 80% target at n = 20)', r.newLabel.rows.map((x) => ({ label: `${x.method} n=${x.n}`, value: 100 * x.new_recall, mark: x.method === 'resmem' && x.n === 20 ? 80 : undefined })), '%'))
   if (r.load) charts.push(bars('Throughput, requests/s', r.load.map((l) => ({ label: `${l.target} c=${l.connections}`, value: l.requestsPerS })), 'req/s'))
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ResMem bench ${esc(r.startedAt)}</title>

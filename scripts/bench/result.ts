@@ -7,8 +7,10 @@ import type { LoadResult } from './load.ts'
 import type { MemoryBench } from './memory.ts'
 import type { NodeCompareResult } from './node-compare.ts'
 import type { ScaleBench } from './scale.ts'
+import type { NewLabelBench } from './new-label/index.ts'
+import { newLabelChecks } from './new-label/rows.ts'
 
-export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale', 'cpu', 'poisoning'] as const
+export const SECTIONS = ['kernel', 'latency', 'node', 'load', 'memory', 'learning', 'scale', 'cpu', 'poisoning', 'new-label'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export const TARGETS = {
@@ -81,6 +83,8 @@ export interface BenchResult {
   cost?: CostTable
   /** What one wrong edit changes in other answers (scripts/bench/poisoning.ts). */
   poisoning?: PoisoningBench
+  /** A label the base never saw, learned from n sentences, against anchors (scripts/bench/new-label; DIR/new-label.json). */
+  newLabel?: NewLabelBench
   targets: TargetCheck[]
   /** Sections that failed, with the reason: their numbers are missing above. */
   failures: { section: Section; message: string }[]
@@ -92,7 +96,7 @@ function check(section: Section, name: string, value: number, op: '>=' | '<=', l
 }
 
 /** Every target, evaluated on what was measured. */
-export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'node' | 'load' | 'learning' | 'scale' | 'cpu'>): TargetCheck[] {
+export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'node' | 'load' | 'learning' | 'scale' | 'cpu' | 'newLabel'>): TargetCheck[] {
   const out: TargetCheck[] = []
   for (const k of r.kernel?.rows ?? []) {
     if (k.impl !== 'simd') continue
@@ -135,11 +139,12 @@ export function evaluateTargets(r: Pick<BenchResult, 'kernel' | 'latency' | 'nod
   }
   const spam = r.learning?.notes.spamTest
   if (spam) out.push(check('learning', 'spam test accuracy points lost by learning the casual notes', 100 * (spam.before - spam.after), '<=', TARGETS.learningSpamDropPoints))
+  for (const c of newLabelChecks(r.newLabel?.rows ?? [])) out.push(check('new-label', c.name, c.value, c.op, c.limit))
   return out
 }
 
 /** Sections with targets: one of them that ran and checked nothing has measured nothing it is named for. */
-export const TARGETED: readonly Section[] = ['kernel', 'latency', 'node', 'load', 'learning', 'scale', 'cpu']
+export const TARGETED: readonly Section[] = ['kernel', 'latency', 'node', 'load', 'learning', 'scale', 'cpu', 'new-label']
 
 /**
  * Failures for what checked nothing: a targeted section that ran (and did not fail otherwise) with no target

@@ -9,6 +9,7 @@
  *   load     autocannon at several concurrencies against the worker and node:http servers around both
  *            Node classifiers
  *   scale    memories in parts and in Durable Object shards, against the single scan (scale.ts)
+ *   new-label a label the base never saw, taught through the worker's API, against anchors (new-label/)
  */
 import { spawn } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -25,6 +26,8 @@ import { readLabelledJsonl } from '../data/index.ts'
 import { benchKernelNode } from './kernel.ts'
 import { benchKernelWorkerd } from './kernel-workerd.ts'
 import { benchLearning } from './learning.ts'
+import { benchNewLabel } from './new-label/index.ts'
+import { DEFAULT_HOLD_OUT } from './new-label/hold-out.ts'
 import { benchPoisoning } from './poisoning.ts'
 import { benchMemory } from './memory.ts'
 import { loadTest, type LoadResult } from './load.ts'
@@ -46,6 +49,8 @@ export interface BenchOptions {
   model: string
   artifacts: string
   syntheticRows: number
+  /** new-label: the langid labels held out of the base model (default DEFAULT_HOLD_OUT). */
+  holdOut?: string[]
 }
 
 /** What a default run and a --quick run measure. */
@@ -280,6 +285,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       if (b) result.notes.push(`cpu budget ${b.record.budgetMs} ms: serves ${b.record.chosen.precision} at ${b.record.chosen.maxLength} tokens (${b.record.met ? 'met' : 'NOT met'} on val's longest text); test accuracy ${(100 * b.test.budgeted).toFixed(2)}% budgeted vs ${(100 * b.test.unbudgeted).toFixed(2)}% at ${result.cpu.rows.find((r) => r.model === 'int8' && r.text === '256')?.tokens ?? '?'} tokens (${b.test.examples} texts, the served answer).`)
       await mkdir(o.out, { recursive: true })
       await writeFile(join(o.out, 'cpu.json'), cpuJson(result.cpu))
+    })
+  }
+
+  if (has('new-label')) {
+    await attempt('new-label', async () => {
+      if (!workerSections && !has('memory') && !has('learning') && !has('scale')) await npmRun(['build:worker', '--silent', '--', '--allow-missing', '--model', o.model])
+      const newLabel = await benchNewLabel({ work: join(o.out, 'work-new-label'), holdOut: o.holdOut ?? [...DEFAULT_HOLD_OUT], retrain: !o.quick, log })
+      result.newLabel = newLabel
+      await mkdir(o.out, { recursive: true })
+      await writeFile(join(o.out, 'new-label.json'), JSON.stringify(newLabel, null, 2) + '\n')
+      if (newLabel.resmemError) throw new Error(`resmem rows: ${newLabel.resmemError}`)
     })
   }
 

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -5,6 +6,8 @@ import { CliError } from '../cli/errors.ts'
 import { formatBench, renderHtml } from '../bench/report.ts'
 import { SECTIONS, type Section } from '../bench/result.ts'
 import { runBench } from '../bench/run.ts'
+import { DEFAULT_HOLD_OUT, holdOut, parseHoldOut } from '../bench/new-label/hold-out.ts'
+import { ROOT } from '../../workers/scripts/build.ts'
 
 const HELP = `usage: resmem bench [--out DIR] [--quick] [--only SECTIONS] [--model NAME] [--rows N]
 
@@ -27,10 +30,16 @@ Benchmarks, on this machine, and writes DIR/bench.json and DIR/report.html (defa
            max length \`resmem build --cpu-budget-ms 10\` chooses on val, with its test accuracy); cost per
            million classifications from it and Cloudflare's published prices; also written to DIR/cpu.json
 
+  new-label on langid, a base trained and built without the --hold-out languages (train and build timed, reused
+           from DIR/work-new-label when unchanged), then n = 1, 2, 5, 10, 20, 50 sentences per held-out language
+           taught through the worker's labels and memory APIs; rows for resmem, knn, tfidf-lr and (not with
+           --quick) the base retrained at n = 20; also written to DIR/new-label.json
+
   --quick          about a minute: fewer batches, texts and seconds (a default run takes about 4 minutes)
   --only LIST      comma-separated sections (default: all): ${SECTIONS.join(',')}
   --model NAME     bundle artifacts/NAME and texts data/NAME/test.jsonl (default spam)
   --rows N         rows of the synthetic memory (default 100000; written in parts of at most 24 MiB)
+  --hold-out LIST  new-label: comma-separated langid labels held out of the base (default ${DEFAULT_HOLD_OUT.join(',')})
 Timings depend on the machine and its load: compare ratios measured in the same run.`
 
 export async function run(argv: string[]): Promise<void> {
@@ -42,6 +51,7 @@ export async function run(argv: string[]): Promise<void> {
       only: { type: 'string' },
       model: { type: 'string' },
       rows: { type: 'string' },
+      'hold-out': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -53,8 +63,18 @@ export async function run(argv: string[]): Promise<void> {
   const model = values.model ?? 'spam'
   if (!/^[\w][\w.-]*$/.test(model)) throw new CliError(`--model: "${model}" is not a bundle folder name`)
   const out = values.out ?? join('out', 'bench')
+  const held = parseHoldOut(values['hold-out'])
+  const langidInfo = join(ROOT, 'data', 'langid', 'info.json')
+  // A typo in --hold-out should stop the run now, not after the worker build.
+  if (sections.includes('new-label') && existsSync(langidInfo)) {
+    try {
+      holdOut([], held, (JSON.parse(readFileSync(langidInfo, 'utf8')) as { labels: string[] }).labels)
+    } catch (err) {
+      throw new CliError((err as Error).message)
+    }
+  }
 
-  const result = await runBench({ out, quick: values.quick ?? false, sections: sections as Section[], model, artifacts: process.env.RESMEM_ARTIFACTS || 'artifacts', syntheticRows: rows })
+  const result = await runBench({ out, quick: values.quick ?? false, sections: sections as Section[], model, artifacts: process.env.RESMEM_ARTIFACTS || 'artifacts', syntheticRows: rows, holdOut: held })
   await mkdir(out, { recursive: true })
   await writeFile(join(out, 'bench.json'), JSON.stringify(result, null, 2) + '\n')
   await writeFile(join(out, 'report.html'), renderHtml(result))

@@ -35,3 +35,10 @@ describe('resmem bench --quick --only kernel', () => {
     expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('<svg')
   })
 })
+
+describe('resmem bench --only new-label --hold-out', () => {
+  it('refuses a label langid does not have before running anything', async () => {
+    await expect(run(['--only', 'new-label', '--hold-out', 'gl,xx', '--out', join(tmpdir(), 'resmem-bench-never')])).rejects.toThrow(/--hold-out: xx not among the labels/)
+    await expect(run(['--only', 'new-label', '--hold-out', 'gl,gl'])).rejects.toThrow(/distinct/)
+  })
+})
