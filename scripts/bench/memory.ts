@@ -73,6 +73,8 @@ export interface Answer {
   base: string
   scores: { label: string; score: number }[]
   neighbors: { source: 'built' | 'edit'; row?: number; id?: string }[]
+  /** Present when the answer searched the memory for its nearest row (NOVELTY on). */
+  novelty?: number
 }
 
 /** Answers (with their neighbours) for many texts through POST /v1/classify?explain=1 {"texts"}, MAX_BATCH at a time. */
@@ -83,8 +85,8 @@ export async function classifyAll(url: URL, texts: readonly string[], batch = 32
     const res = await fetch(new URL(`/v1/classify?explain=1${k === undefined ? '' : `&k=${k}`}`, url), { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ texts: texts.slice(i, i + batch) }) })
     const body = await res.text()
     if (res.status !== 200) throw new Error(`POST /v1/classify: ${res.status} ${body.slice(0, 300)}`)
-    type Result = { label: string; base: { label: string }; scores: Answer['scores']; neighbors: Answer['neighbors'] }
-    for (const r of (JSON.parse(body) as { results: Result[] }).results) out.push({ label: r.label, base: r.base.label, scores: r.scores, neighbors: r.neighbors })
+    type Result = { label: string; base: { label: string }; scores: Answer['scores']; neighbors: Answer['neighbors']; novelty?: number }
+    for (const r of (JSON.parse(body) as { results: Result[] }).results) out.push({ label: r.label, base: r.base.label, scores: r.scores, neighbors: r.neighbors, ...(r.novelty === undefined ? {} : { novelty: r.novelty }) })
   }
   return out
 }
