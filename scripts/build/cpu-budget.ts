@@ -99,14 +99,21 @@ export async function cpuPerCall(classifier: ResMemClassifier, text: string, k: 
   return { p50: s.p50, p99: s.p99, wallP50: summarize(wall).p50 }
 }
 
-/** Share of `examples` whose served label (the bundle's served k) is theirs. */
-export async function servedAccuracy(classifier: ResMemClassifier, examples: readonly { text: string; label: string }[]): Promise<number> {
-  let right = 0
-  for (let i = 0; i < examples.length; i += ORT_BATCH) {
-    const batch = examples.slice(i, i + ORT_BATCH)
+/**
+ * Share of `examples` whose served label (the bundle's served k) is theirs. With `seen` (shared by classifiers of
+ * one bundle that differ only in max length), a text whose model input is one already classified is not run again:
+ * a text shorter than both lengths gets the same tokens, and a text's answer does not depend on its batch-mates.
+ */
+export async function servedAccuracy(classifier: ResMemClassifier, examples: readonly { text: string; label: string }[], seen = new Map<string, string>()): Promise<number> {
+  const { tokenizer } = classifier
+  const keys = examples.map((e) => tokenizer.ids(e.text).slice(0, tokenizer.maxLength).join(','))
+  const todo = examples.map((e, i) => ({ text: e.text, key: keys[i] })).filter((e, i, all) => !seen.has(e.key) && all.findIndex((x) => x.key === e.key) === i)
+  for (let i = 0; i < todo.length; i += ORT_BATCH) {
+    const batch = todo.slice(i, i + ORT_BATCH)
     const answers = await classifier.classify(batch.map((e) => e.text))
-    answers.forEach((a, j) => (right += a.label === batch[j].label ? 1 : 0))
+    answers.forEach((a, j) => seen.set(batch[j].key, a.label))
   }
+  const right = examples.filter((e, i) => seen.get(keys[i]) === e.label).length
   return examples.length ? right / examples.length : 0
 }
 
@@ -138,9 +145,10 @@ export async function chooseCpuBudget(bundle: Bundle, o: CpuBudgetOptions): Prom
   const classifiers = await Promise.all(lengths.map((l) => workerPathClassifier(atMaxLength(bundle, l))))
   const samples = await cpuTakingTurns(classifiers, text, k, o.calls ?? 30)
   const candidates: ServingCandidate[] = []
+  const seen = new Map<string, string>()
   for (const [i, maxLength] of lengths.entries()) {
     const cpu = summarize(samples[i])
-    const c: ServingCandidate = { precision, maxLength, tokens: Math.min(tokens, maxLength), cpuMsP50: round(cpu.p50), cpuMsP90: round(cpu.p90), cpuMsP99: round(cpu.p99), valAccuracy: await servedAccuracy(classifiers[i], o.val) }
+    const c: ServingCandidate = { precision, maxLength, tokens: Math.min(tokens, maxLength), cpuMsP50: round(cpu.p50), cpuMsP90: round(cpu.p90), cpuMsP99: round(cpu.p99), valAccuracy: await servedAccuracy(classifiers[i], o.val, seen) }
     candidates.push(c)
     o.onCandidate?.(c)
   }

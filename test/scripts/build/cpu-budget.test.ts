@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { loadBundle } from '../../../src/bundle/load.ts'
 import { dirSource } from '../../../src/node/source.ts'
 import { parseManifest, type ServingCandidate } from '../../../src/memory/manifest.ts'
-import { atMaxLength, chooseCpuBudget, fitCpuBudget, FREE_PLAN_CPU_MS, parseCpuBudget, pickCandidate, workerPathClassifier } from '../../../scripts/build/cpu-budget.ts'
+import { atMaxLength, chooseCpuBudget, fitCpuBudget, FREE_PLAN_CPU_MS, parseCpuBudget, pickCandidate, servedAccuracy, workerPathClassifier } from '../../../scripts/build/cpu-budget.ts'
 
 const val = readFileSync('data/spam/val.jsonl', 'utf8').trim().split('\n').slice(0, 48).map((l) => JSON.parse(l) as { text: string; label: string })
 
@@ -52,7 +52,10 @@ describe('chooseCpuBudget on the spam bundle', () => {
     expect(record.chosen.maxLength).toBe(long.valAccuracy >= short.valAccuracy ? (long.valAccuracy === short.valAccuracy ? 32 : 256) : 32)
     expect(pickCandidate(record.candidates, 1e-3)).toMatchObject({ chosen: { maxLength: 32 }, met: false })
     // The served classifier really cuts at the chosen length.
-    expect((await workerPathClassifier(atMaxLength(bundle, 32))).tokenizer.maxLength).toBe(32)
+    const at32 = await workerPathClassifier(atMaxLength(bundle, 32))
+    expect(at32.tokenizer.maxLength).toBe(32)
+    // Answers reused from the 256-token candidate (texts of at most 32 tokens) give the accuracy of running them all.
+    expect(short.valAccuracy).toBe(await servedAccuracy(at32, val))
   }, 120_000)
 
   it("the build's hook writes a manifest that parses, with model.maxLength the choice", async () => {
