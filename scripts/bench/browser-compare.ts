@@ -43,6 +43,10 @@ export interface BrowserCompareRow {
   k: number
   ours: { p50: number; p99: number }
   oursK0: { p50: number; p99: number }
+  /** Our model run alone (`embed`: tokenize, onnxruntime-web, the worker round trip; no search, no combine). */
+  oursEmbed: { p50: number; p99: number }
+  /** The worker round trip alone (`classify([])`: comlink, no text). */
+  roundTrip: { p50: number; p99: number }
   transformers: { p50: number; p99: number }
   /** Median over texts of ours / theirs (ResMem at k). */
   pairedRatio: number
@@ -89,11 +93,13 @@ export async function compareInBrowser(o: { texts: string[]; bundles: Partial<Re
           const calls = {
             ours: (t: string) => ours.classify(t, { params: { k } }),
             oursK0: (t: string) => ours.classify(t, { params: { k: 0 } }),
+            oursEmbed: (t: string) => ours.embed([t]),
+            roundTrip: () => ours.classify([]),
             theirs: (t: string) => theirs(t),
           } as Record<string, (t: string) => Promise<unknown>>
           const names = Object.keys(calls)
           for (const t of texts.slice(0, 5)) for (const n of names) await calls[n](t)
-          const times: Record<string, number[]> = { ours: [], oursK0: [], theirs: [] }
+          const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, [] as number[]]))
           let agree = 0
           let searched = 0
           for (const [i, t] of texts.entries()) {
@@ -126,6 +132,8 @@ export async function compareInBrowser(o: { texts: string[]; bundles: Partial<Re
         k,
         ours: s(r.times.ours),
         oursK0: s(r.times.oursK0),
+        oursEmbed: s(r.times.oursEmbed),
+        roundTrip: s(r.times.roundTrip),
         transformers: s(r.times.theirs),
         pairedRatio: median(r.times.ours.map((t, i) => t / r.times.theirs[i])),
         ratioP50: summarize(r.times.ours).p50 / summarize(r.times.theirs).p50,
@@ -143,7 +151,7 @@ export async function compareInBrowser(o: { texts: string[]; bundles: Partial<Re
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [n = '60', fp32] = process.argv.slice(2)
   const rows = await compareInBrowser({ texts: loadTexts('data/spam/test.jsonl', Number(n)), bundles: { int8: 'artifacts/spam', ...(fp32 ? { fp32 } : {}) } })
-  console.log('precision  texts  k  ours p50 (k=0)  transformers.js p50  ours/theirs p50  paired median  labels agree')
-  for (const r of rows) console.log(`${r.precision.padEnd(9)}  ${String(r.texts).padStart(5)}  ${r.k}  ${r.ours.p50.toFixed(2)} (${r.oursK0.p50.toFixed(2)})  ${r.transformers.p50.toFixed(2).padStart(19)}  ${r.ratioP50.toFixed(3).padStart(15)}  ${r.pairedRatio.toFixed(3).padStart(13)}  ${r.labelsAgree}/${r.texts}`)
+  console.log('precision  texts  k  ours p50 (k=0, embed only, round trip)  transformers.js p50  ours/theirs p50  paired median  labels agree')
+  for (const r of rows) console.log(`${r.precision.padEnd(9)}  ${String(r.texts).padStart(5)}  ${r.k}  ${r.ours.p50.toFixed(2)} (${r.oursK0.p50.toFixed(2)}, ${r.oursEmbed.p50.toFixed(2)}, ${r.roundTrip.p50.toFixed(2)})  ${r.transformers.p50.toFixed(2).padStart(19)}  ${r.ratioP50.toFixed(3).padStart(15)}  ${r.pairedRatio.toFixed(3).padStart(13)}  ${r.labelsAgree}/${r.texts}`)
   console.log(JSON.stringify(rows))
 }

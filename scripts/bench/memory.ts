@@ -75,6 +75,8 @@ export interface Answer {
   neighbors: { source: 'built' | 'edit'; row?: number; id?: string }[]
   /** Beyond the build's novelty threshold (absent when the worker serves no novelty). */
   unfamiliar?: boolean
+  /** Present when the answer searched the memory for its nearest row (NOVELTY on). */
+  novelty?: number
 }
 
 /** Answers (with their neighbours) for many texts through POST /v1/classify?explain=1 {"texts"}, MAX_BATCH at a time. */
@@ -85,8 +87,10 @@ export async function classifyAll(url: URL, texts: readonly string[], batch = 32
     const res = await fetch(new URL(`/v1/classify?explain=1${k === undefined ? '' : `&k=${k}`}`, url), { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ texts: texts.slice(i, i + batch) }) })
     const body = await res.text()
     if (res.status !== 200) throw new Error(`POST /v1/classify: ${res.status} ${body.slice(0, 300)}`)
-    type Result = { label: string; base: { label: string }; scores: Answer['scores']; neighbors: Answer['neighbors']; unfamiliar?: boolean }
-    for (const r of (JSON.parse(body) as { results: Result[] }).results) out.push({ label: r.label, base: r.base.label, scores: r.scores, neighbors: r.neighbors, unfamiliar: r.unfamiliar })
+    type Result = { label: string; base: { label: string }; scores: Answer['scores']; neighbors: Answer['neighbors']; unfamiliar?: boolean; novelty?: number }
+    for (const r of (JSON.parse(body) as { results: Result[] }).results) {
+      out.push({ label: r.label, base: r.base.label, scores: r.scores, neighbors: r.neighbors, unfamiliar: r.unfamiliar, ...(r.novelty === undefined ? {} : { novelty: r.novelty }) })
+    }
   }
   return out
 }

@@ -125,8 +125,8 @@ export function formatBench(r: BenchResult): string {
   }
   const b = r.cpu?.budget
   if (b) {
-    out.push(`   Budget ${b.record.budgetMs} ms (${b.record.method}; k=${b.record.k}): serves ${b.record.chosen.precision} at ${b.record.chosen.maxLength} tokens, ${b.record.met ? 'met' : 'NOT met'}. Candidates (max length: CPU p50 ms, val accuracy of ${b.record.examples}):`)
-    out.push(`   ${b.record.candidates.map((c) => `${c.maxLength}: ${c.cpuMsP50} ms, ${(100 * c.valAccuracy).toFixed(2)}%`).join('; ')}`)
+    out.push(`   Budget ${b.record.budgetMs} ms (${b.record.method}; k=${b.record.k}): serves ${b.record.chosen.precision} at ${b.record.chosen.maxLength} tokens, ${b.record.met ? 'met' : 'NOT met'}. Candidates (max length: CPU p50 / p90 ms, val accuracy of ${b.record.examples}):`)
+    out.push(`   ${b.record.candidates.map((c) => `${c.maxLength}: ${c.cpuMsP50} / ${c.cpuMsP90 ?? '-'} ms, ${(100 * c.valAccuracy).toFixed(2)}%`).join('; ')}`)
     out.push(`   Test accuracy (${b.test.examples}, the served answer): budgeted ${(100 * b.test.budgeted).toFixed(2)}%, unbudgeted ${(100 * b.test.unbudgeted).toFixed(2)}%.`)
   }
   if (r.cost) out.push('', `9. ${formatCost(r.cost).join('\n')}`)

@@ -99,7 +99,7 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleBench> {
     await rm(artifacts, { recursive: true, force: true })
     await mkdir(artifacts, { recursive: true })
     o.log(`scale: writing a synthetic ${m.rows} x ${m.dim} memory`)
-    const synthetic = await writeSyntheticBundle(resolve(o.artifacts, o.model), join(artifacts, name), m.rows, { dim: m.dim })
+    const synthetic = await writeSyntheticBundle(resolve(o.artifacts, o.model), join(artifacts, name), m.rows, { dim: m.dim, withoutLocality: true })
     const { staged, skipped } = await stageAssets(artifacts, assets)
     if (!staged.some((b) => b.name === name)) throw new Error(`staging ${name} failed: ${skipped.find((s) => s.name === name)?.reason ?? 'not found'}`)
 
@@ -114,7 +114,8 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleBench> {
         o.log(`scale: ${name}, MEMORY_SHARDS=${shards}`)
         // The inspector only for the memory in the worker's isolate: with shards, wrangler's inspector proxy did
         // not answer here once the objects held big ranges, and locally the objects share the process anyway.
-        const { worker, url } = await startWorker({ MODEL: name, MEMORY_SHARDS: String(shards), MEMORY_SHARD_TIMEOUT_MS: '120000' }, { assets, inspector: shards === 0 })
+        // NOVELTY=off: with it on (the default) ?k=0 still searches one row for `novelty`, so base would scan too.
+        const { worker, url } = await startWorker({ MODEL: name, MEMORY_SHARDS: String(shards), MEMORY_SHARD_TIMEOUT_MS: '120000', NOVELTY: 'off' }, { assets, inspector: shards === 0 })
         try {
           const health = await fetch(new URL('/healthz', url))
           if (health.status !== 200) throw new Error(`${name} with ${shards} shards: /healthz ${health.status} ${await health.text()}`)
@@ -122,6 +123,8 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleBench> {
           const answers = await classifyAll(url, o.texts, 32, k)
           const unsearched = answers.filter((a) => (a.neighbors?.length ?? 0) !== Math.min(k, m.rows)).length
           if (unsearched) throw new Error(`${unsearched} of ${answers.length} answers did not search k=${k} neighbours`)
+          const [baseAnswer] = await classifyAll(url, o.texts.slice(0, 1), 1, 0)
+          if (baseAnswer.novelty !== undefined || baseAnswer.neighbors?.length) throw new Error(`${name}: the base answer (?k=0) searched the memory (novelty ${baseAnswer.novelty}): it must be the model alone`)
           reference ??= { shards, answers }
           const differing = answers.filter((a, i) => !sameTopK(a, reference!.answers[i])).length
           if (reference.shards !== 0 && shards === reference.shards) notes.push(`${name}: the memory did not load in one isolate here; the top-k of ${shards} shard(s) is the reference.`)

@@ -58,11 +58,12 @@ export async function profileSearch(o: { artifacts: string; model: string; work:
   await rm(o.work, { recursive: true, force: true })
   await mkdir(artifacts, { recursive: true })
   o.log(`writing a synthetic ${o.rows} x ${o.dim} memory`)
-  await writeSyntheticBundle(resolve(o.artifacts, o.model), join(artifacts, name), o.rows, { dim: o.dim })
+  await writeSyntheticBundle(resolve(o.artifacts, o.model), join(artifacts, name), o.rows, { dim: o.dim, withoutLocality: true })
   await stageAssets(artifacts, assets)
   const { k } = searchedK(parseManifest(await readFile(join(artifacts, name, 'manifest.json'))))
   const texts = loadTexts(join(o.artifacts, '..', 'data', o.model, 'test.jsonl'), o.requests)
-  const { worker, url } = await startWorker({ MODEL: name, MEMORY_SHARDS: '0' }, { assets, inspector: true })
+  // NOVELTY=off: otherwise ?k=0 also scans the memory (for its nearest row) and the difference hides the scan.
+  const { worker, url } = await startWorker({ MODEL: name, MEMORY_SHARDS: '0', NOVELTY: 'off' }, { assets, inspector: true })
   try {
     const health = await fetch(new URL('/healthz', url))
     if (health.status !== 200) throw new Error(`${name}: /healthz ${health.status} ${await health.text()}`)

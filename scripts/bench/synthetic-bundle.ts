@@ -49,6 +49,11 @@ export interface SyntheticOptions {
   maxPartBytes?: number
   /** Key dimension, when not the model's: a seeded random projection of the embedding is written with it. */
   dim?: number
+  /**
+   * Leave out the real build's `locality` (its radius): random keys lie beyond it from every text, so no row would
+   * count and `?explain=1` would list none. Benches that time the search of k rows need them all listed.
+   */
+  withoutLocality?: boolean
 }
 
 export async function writeSyntheticBundle(from: string, to: string, rows: number, options: SyntheticOptions = {}): Promise<SyntheticBundle> {
@@ -87,6 +92,7 @@ export async function writeSyntheticBundle(from: string, to: string, rows: numbe
   const name = basename(to)
   const updated = {
     ...manifest,
+    ...(options.withoutLocality ? { locality: undefined } : {}),
     name,
     memory: {
       ...manifest.memory,

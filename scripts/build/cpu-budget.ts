@@ -5,7 +5,10 @@
  * trained at 256 tokens may serve fewer). Each is measured on this machine on the worker's code path
  * (ResMemClassifier, onnxruntime-web's wasm build, one thread, the SIMD k-NN kernel searching the tuned k) with
  * Node's process.cpuUsage() around each call of the longest val text, and scored on val (the served label).
- * The most accurate candidate within the budget is served (ties: the cheaper); when none fits, the cheapest,
+ * Candidates take turns call by call, so a change in the machine's load falls on all of them alike. A candidate
+ * fits when its CPU p90 is within the budget: fitting the p50 served a length whose p50 measured over the
+ * budget minutes later (9.2 ms on val, 10.9 ms in the bench) under the shared machine's load.
+ * The most accurate candidate that fits is served (ties: the cheaper); when none fits, the cheapest,
  * recorded as not met. Everything measured goes to manifest.json `cpuBudget`.
  */
 import { loadBundle, type Bundle } from '../../src/bundle/load.ts'
@@ -24,7 +27,7 @@ export const MAX_LENGTHS = [256, 192, 160, 128, 96, 64, 48, 32] as const
 export const FREE_PLAN_CPU_MS = 10
 
 export const CPU_BUDGET_METHOD =
-  "Node's process.cpuUsage() (user+system) p50 around classify calls of the longest val text on the worker's code path: onnxruntime-web wasm, 1 thread, SIMD k-NN searching the tuned k"
+  "Node's process.cpuUsage() (user+system) around classify calls of the longest val text on the worker's code path (onnxruntime-web wasm, 1 thread, SIMD k-NN searching the tuned k), candidates taking turns call by call; a candidate fits when its p90 is within the budget"
 
 export interface CpuBudgetOptions {
   budgetMs: number
@@ -36,11 +39,15 @@ export interface CpuBudgetOptions {
   onCandidate?: (c: ServingCandidate) => void
 }
 
-/** `--cpu-budget-ms`: a positive number of ms, or `free` (the Free plan's 10 ms). */
-export function parseCpuBudget(value: string): number {
+/** What `resmem build` fits when no --cpu-budget-ms is given: the Free plan, so a first deploy does not exceed it. */
+export const DEFAULT_CPU_BUDGET = 'free'
+
+/** `--cpu-budget-ms`: a positive number of ms, `free` (the Free plan's 10 ms) or `off` (no budget: undefined). */
+export function parseCpuBudget(value: string = DEFAULT_CPU_BUDGET): number | undefined {
+  if (value === 'off') return undefined
   if (value === 'free') return FREE_PLAN_CPU_MS
   const n = Number(value)
-  if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`--cpu-budget-ms: want a number of milliseconds > 0 or "free", got "${value}"`)
+  if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`--cpu-budget-ms: want a number of milliseconds > 0, "free" or "off", got "${value}"`)
   return n
 }
 
@@ -56,6 +63,22 @@ export async function workerPathClassifier(bundle: Bundle): Promise<ResMemClassi
   // The session options of workers/ort.ts.
   const sessionOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }
   return ResMemClassifier.create(bundle, { ort: ortWeb as unknown as OrtRuntime, sessionOptions, createIndex: nodeIndexFactory('simd'), batchSize: ORT_BATCH })
+}
+
+/** CPU ms of one classify call of `text` (searching k neighbours). */
+async function cpuOfCall(classifier: ResMemClassifier, text: string, k: number): Promise<number> {
+  const c0 = process.cpuUsage()
+  await classifier.classify([text], { params: { k } })
+  const c = process.cpuUsage(c0)
+  return (c.user + c.system) / 1000
+}
+
+/** CPU ms samples of each classifier, `calls` each, taking turns call by call (after 3 untimed rounds). */
+export async function cpuTakingTurns(classifiers: readonly ResMemClassifier[], text: string, k: number, calls: number): Promise<number[][]> {
+  for (let i = 0; i < 3; i++) for (const c of classifiers) await c.classify([text], { params: { k } })
+  const samples = classifiers.map((): number[] => [])
+  for (let i = 0; i < calls; i++) for (const [j, c] of classifiers.entries()) samples[j].push(await cpuOfCall(c, text, k))
+  return samples
 }
 
 /** CPU ms p50 and p99 of classifying `text` `calls` times (searching k neighbours). */
@@ -76,22 +99,32 @@ export async function cpuPerCall(classifier: ResMemClassifier, text: string, k: 
   return { p50: s.p50, p99: s.p99, wallP50: summarize(wall).p50 }
 }
 
-/** Share of `examples` whose served label (the bundle's served k) is theirs. */
-export async function servedAccuracy(classifier: ResMemClassifier, examples: readonly { text: string; label: string }[]): Promise<number> {
-  let right = 0
-  for (let i = 0; i < examples.length; i += ORT_BATCH) {
-    const batch = examples.slice(i, i + ORT_BATCH)
+/**
+ * Share of `examples` whose served label (the bundle's served k) is theirs. With `seen` (shared by classifiers of
+ * one bundle that differ only in max length), a text whose model input is one already classified is not run again:
+ * a text shorter than both lengths gets the same tokens, and a text's answer does not depend on its batch-mates.
+ */
+export async function servedAccuracy(classifier: ResMemClassifier, examples: readonly { text: string; label: string }[], seen = new Map<string, string>()): Promise<number> {
+  const { tokenizer } = classifier
+  const keys = examples.map((e) => tokenizer.ids(e.text).slice(0, tokenizer.maxLength).join(','))
+  const todo = examples.map((e, i) => ({ text: e.text, key: keys[i] })).filter((e, i, all) => !seen.has(e.key) && all.findIndex((x) => x.key === e.key) === i)
+  for (let i = 0; i < todo.length; i += ORT_BATCH) {
+    const batch = todo.slice(i, i + ORT_BATCH)
     const answers = await classifier.classify(batch.map((e) => e.text))
-    answers.forEach((a, j) => (right += a.label === batch[j].label ? 1 : 0))
+    answers.forEach((a, j) => seen.set(batch[j].key, a.label))
   }
+  const right = examples.filter((e, i) => seen.get(keys[i]) === e.label).length
   return examples.length ? right / examples.length : 0
 }
 
-/** The candidate to serve: the most accurate within budget (ties: the cheaper), else the cheapest. */
+/** The CPU ms that must fit the budget: the p90 (a record without it fitted the p50). */
+export const fitMs = (c: ServingCandidate): number => c.cpuMsP90 ?? c.cpuMsP50
+
+/** The candidate to serve: the most accurate that fits (ties: the cheaper), else the cheapest. */
 export function pickCandidate(candidates: readonly ServingCandidate[], budgetMs: number): { chosen: ServingCandidate; met: boolean } {
   if (candidates.length === 0) throw new RangeError('no serving candidate was measured')
-  const within = candidates.filter((c) => c.cpuMsP50 <= budgetMs)
-  const cheapest = (a: ServingCandidate, b: ServingCandidate) => (a.cpuMsP50 <= b.cpuMsP50 ? a : b)
+  const within = candidates.filter((c) => fitMs(c) <= budgetMs)
+  const cheapest = (a: ServingCandidate, b: ServingCandidate) => (fitMs(a) <= fitMs(b) ? a : b)
   if (within.length === 0) return { chosen: candidates.reduce(cheapest), met: false }
   const best = Math.max(...within.map((c) => c.valAccuracy))
   return { chosen: within.filter((c) => c.valAccuracy === best).reduce(cheapest), met: true }
@@ -109,11 +142,13 @@ export async function chooseCpuBudget(bundle: Bundle, o: CpuBudgetOptions): Prom
   const text = o.val.reduce((a, b) => (probe.tokenizer.ids(b.text).length > probe.tokenizer.ids(a.text).length ? b : a)).text
   const tokens = probe.tokenizer.ids(text).length
   const precision = bundle.manifest.precision?.model ?? 'fp32'
+  const classifiers = await Promise.all(lengths.map((l) => workerPathClassifier(atMaxLength(bundle, l))))
+  const samples = await cpuTakingTurns(classifiers, text, k, o.calls ?? 30)
   const candidates: ServingCandidate[] = []
-  for (const maxLength of lengths) {
-    const classifier = await workerPathClassifier(atMaxLength(bundle, maxLength))
-    const cpu = await cpuPerCall(classifier, text, k, o.calls ?? 15)
-    const c: ServingCandidate = { precision, maxLength, tokens: Math.min(tokens, maxLength), cpuMsP50: round(cpu.p50), cpuMsP99: round(cpu.p99), valAccuracy: await servedAccuracy(classifier, o.val) }
+  const seen = new Map<string, string>()
+  for (const [i, maxLength] of lengths.entries()) {
+    const cpu = summarize(samples[i])
+    const c: ServingCandidate = { precision, maxLength, tokens: Math.min(tokens, maxLength), cpuMsP50: round(cpu.p50), cpuMsP90: round(cpu.p90), cpuMsP99: round(cpu.p99), valAccuracy: await servedAccuracy(classifiers[i], o.val, seen) }
     candidates.push(c)
     o.onCandidate?.(c)
   }
@@ -125,7 +160,7 @@ export async function chooseCpuBudget(bundle: Bundle, o: CpuBudgetOptions): Prom
 export async function fitCpuBudget(files: Record<string, Uint8Array>, manifest: Manifest, budgetMs: number, val: readonly { text: string; label: string }[]): Promise<Manifest> {
   const all: Record<string, Uint8Array> = { ...files, 'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)) }
   const bundle = await loadBundle(async (path) => all[path] ?? Promise.reject(new ArtifactError('missing_file', `${path}: not in the build`)))
-  const record = await chooseCpuBudget(bundle, { budgetMs, val, onCandidate: (c) => process.stderr.write(`cpu budget: ${c.precision} at ${c.maxLength} tokens: ${c.cpuMsP50} ms CPU p50, val accuracy ${c.valAccuracy.toFixed(4)}\n`) })
+  const record = await chooseCpuBudget(bundle, { budgetMs, val, onCandidate: (c) => process.stderr.write(`cpu budget: ${c.precision} at ${c.maxLength} tokens: ${c.cpuMsP50} ms CPU p50, ${c.cpuMsP90} p90, val accuracy ${c.valAccuracy.toFixed(4)}\n`) })
   return parseManifest({ ...manifest, model: { ...manifest.model, maxLength: record.chosen.maxLength }, cpuBudget: record })
 }
 

@@ -37,11 +37,13 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
                                   and the word embeddings (onnxruntime dynamic quantization's graph) into
                                   onnx/model_quantized.onnx and builds the memory from that model; auto takes
                                   int8 when its val accuracy is at most 0.2 points below fp32's
-  --cpu-budget-ms N|free          serve the max length (256, 192, ..., 32 tokens, at most the trained one) that
-                                  keeps the CPU p50 of the longest val text within N ms, measured here on the
-                                  worker's code path (free: 10, the Workers Free plan's limit); the most
-                                  accurate on val within N is served, every candidate's cost and val accuracy
-                                  go to manifest.json cpuBudget (default: no budget, the trained max length)
+  --cpu-budget-ms N|free|off      serve the max length (256, 192, ..., 32 tokens, at most the trained one) that
+                                  keeps the CPU p50 of the longest val text within N ms, measured on this
+                                  machine on the worker's code path; the most accurate on val within N is
+                                  served, every candidate's cost and val accuracy go to manifest.json cpuBudget.
+                                  Default free: 10 ms, the Workers Free plan's limit (the choice depends on this
+                                  machine and its load, so such a build is not byte-for-byte reproducible).
+                                  off: no budget, the trained max length (Node, Workers Paid, reproducible builds)
   --batch-size N                  texts per model run (default 32)
   --hub-host URL                  hub host for hf: models (default https://huggingface.co)`
 
@@ -56,7 +58,6 @@ function key(value: string | undefined): KeySpec | 'auto' {
 }
 
 function cpuBudget(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
   try {
     return parseCpuBudget(value)
   } catch (err) {
@@ -92,7 +93,7 @@ export function printBuild(result: BuildResult): void {
   }
   const cb = m.cpuBudget
   if (cb) {
-    console.log(`cpu budget ${cb.budgetMs} ms (${cb.met ? 'met' : 'NOT met: the cheapest served'}): serving ${cb.chosen.precision} at ${cb.chosen.maxLength} tokens; candidates (CPU p50 ms, val accuracy): ${cb.candidates.map((c) => `${c.maxLength}: ${c.cpuMsP50} ${c.valAccuracy.toFixed(4)}`).join(', ')}`)
+    console.log(`cpu budget ${cb.budgetMs} ms, measured on this machine (${cb.met ? 'met' : 'NOT met: the cheapest served'}; --cpu-budget-ms off serves the trained length): serving ${cb.chosen.precision} at ${cb.chosen.maxLength} tokens; candidates (CPU p50 ms, val accuracy): ${cb.candidates.map((c) => `${c.maxLength}: ${c.cpuMsP50} ${c.valAccuracy.toFixed(4)}`).join(', ')}`)
   }
   const d = m.memory.decision
   if (d) console.log(`memory ${d.on ? 'ON' : 'OFF'}: ${d.reason}${d.inSample ? ` [in-sample best point: +${d.inSample.gains} -${d.inSample.losses}, p = ${d.inSample.pValue.toPrecision(3)}]` : ''}`)

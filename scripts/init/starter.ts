@@ -125,7 +125,9 @@ ${STARTER_COMMANDS.join('\n')}
 \`\`\`
 
 1. install (the env var skips onnxruntime-node's download of CUDA files; its CPU runtime ships in the package);
-2. build the memory from your data into \`${BUNDLES_DIR}/${BUNDLE_NAME}\` (k, sigma and T are tuned on \`data/val.jsonl\`);
+2. build the memory from your data into \`${BUNDLES_DIR}/${BUNDLE_NAME}\` (k, sigma and T are tuned on \`data/val.jsonl\`) and the
+   served max length is the longest whose CPU, measured on this machine, fits the Workers Free plan's 10 ms
+   (\`--cpu-budget-ms off\` serves the trained length, e.g. on Workers Paid; \`--cpu-budget-ms N\` fits N ms);
 3. serve it locally on http://127.0.0.1:8787;
 4. deploy it to your Cloudflare account.
 

@@ -24,7 +24,7 @@ const bundle = join(assets, 'small')
 const persist = join(dir, 'state')
 const edits = join(dir, 'edits.jsonl')
 const lines = (file: string, n: number) => readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(0, n).join('\n') + '\n'
-const buildArgs = ['--model', 'models/spam', '--train', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'), '--out', bundle, '--name', 'small', '--k', '8', '--sigma', '5', '--temperature', '0.25', '--key', 'penultimate', '--memory', 'off']
+const buildArgs = ['--model', 'models/spam', '--train', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'), '--out', bundle, '--name', 'small', '--k', '8', '--sigma', '5', '--temperature', '0.25', '--key', 'penultimate', '--memory', 'off', '--cpu-budget-ms', 'off']
 const NOTES = ['hi', 'Hi Tom, can we move our meeting to Thursday?', 'running 10 min late, save me a seat', 'thanks for lunch yesterday!', 'call me when you land']
 const SPAM = 'URGENT! You have won a guaranteed $5000 cash prize. Click now to collect, offer expires tonight.'
 

@@ -23,11 +23,11 @@ describe('resmem build', () => {
   })
   afterAll(() => rm(dir, { recursive: true, force: true }))
 
-  it('builds a verified bundle, byte for byte the same twice', async () => {
-    const a = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'a'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2', '--key', 'penultimate')
+  it('builds a verified bundle, byte for byte the same twice (no CPU budget: --cpu-budget-ms off)', async () => {
+    const a = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'a'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2', '--key', 'penultimate', '--cpu-budget-ms', 'off')
     expect(a.stderr + a.stdout).toMatch(/wrote/)
     expect(a.code).toBe(0)
-    const b = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'b'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2', '--key', 'penultimate')
+    const b = await resmem('build', '--model', MODEL, '--train', train, '--val', val, '--out', join(dir, 'b'), '--k', '1,4,8', '--sigma', '0.1,1', '--temperature', '1,2', '--key', 'penultimate', '--cpu-budget-ms', 'off')
     expect(b.code).toBe(0)
     const manifest = JSON.parse(await readFile(join(dir, 'a', 'manifest.json'), 'utf8'))
     // --quantize-model auto (the default) says what it chose and writes that model under its transformers.js name.
@@ -39,6 +39,8 @@ describe('resmem build', () => {
       expect(await readFile(join(dir, 'b', f))).toEqual(await readFile(join(dir, 'a', f)))
     }
     expect(manifest.memory.rows).toBe(160)
+    expect(manifest.cpuBudget, '--cpu-budget-ms off measures nothing').toBeUndefined()
+    expect(manifest.model.maxLength).toBe(256)
     expect(manifest.tuning.grid).toHaveLength(12)
     expect(manifest.labels).toEqual(['ham', 'spam'])
   }, 240_000)
