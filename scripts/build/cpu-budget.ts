@@ -5,9 +5,12 @@
  * trained at 256 tokens may serve fewer). Each is measured on this machine on the worker's code path
  * (ResMemClassifier, onnxruntime-web's wasm build, one thread, the SIMD k-NN kernel searching the tuned k) with
  * Node's process.cpuUsage() around each call of the longest val text, and scored on val (the served label).
- * Candidates take turns call by call, so a change in the machine's load falls on all of them alike. A candidate
- * fits when its CPU p90 is within the budget: fitting the p50 served a length whose p50 measured over the
- * budget minutes later (9.2 ms on val, 10.9 ms in the bench) under the shared machine's load.
+ * Candidates take turns call by call, so a change in the machine's load falls on all of them alike, after
+ * WARMUP_CALLS untimed calls: V8 compiles the wasm runtime's hot code in background threads during the first
+ * ~60 calls, and process CPU counts them (a 2 ms call measured 20-40 ms until then). A candidate fits when its CPU
+ * p50 is within HEADROOM of the budget: a bare p50 fit served a length measured over the budget minutes later
+ * (9.2 ms on val, 10.9 ms in the bench), and a p90 fit follows the machine's noise (a 2 ms call had a 7 ms p90
+ * under load, from GC and compile threads).
  * The most accurate candidate that fits is served (ties: the cheaper); when none fits, the cheapest,
  * recorded as not met. Everything measured goes to manifest.json `cpuBudget`.
  */
@@ -25,9 +28,13 @@ import { summarize } from '../bench/stats.ts'
 export const MAX_LENGTHS = [256, 192, 160, 128, 96, 64, 48, 32] as const
 /** The Workers Free plan's CPU time per request (Cloudflare's limits page, read 2026-12-06). */
 export const FREE_PLAN_CPU_MS = 10
+/** A candidate fits when its CPU p50 is at most this share of the budget: room for load and other CPUs. */
+export const HEADROOM = 0.8
+/** Untimed calls (all candidates together) before timing: past V8's background compilation of the wasm runtime. */
+export const WARMUP_CALLS = 64
 
 export const CPU_BUDGET_METHOD =
-  "Node's process.cpuUsage() (user+system) around classify calls of the longest val text on the worker's code path (onnxruntime-web wasm, 1 thread, SIMD k-NN searching the tuned k), candidates taking turns call by call; a candidate fits when its p90 is within the budget"
+  "Node's process.cpuUsage() (user+system) around classify calls of the longest val text on the worker's code path (onnxruntime-web wasm, 1 thread, SIMD k-NN searching the tuned k), candidates taking turns call by call after 64 untimed calls; a candidate fits when its p50 is within 0.8 of the budget"
 
 export interface CpuBudgetOptions {
   budgetMs: number
@@ -73,9 +80,10 @@ async function cpuOfCall(classifier: ResMemClassifier, text: string, k: number):
   return (c.user + c.system) / 1000
 }
 
-/** CPU ms samples of each classifier, `calls` each, taking turns call by call (after 3 untimed rounds). */
+/** CPU ms samples of each classifier, `calls` each, taking turns call by call (after WARMUP_CALLS untimed calls, 3 rounds at least). */
 export async function cpuTakingTurns(classifiers: readonly ResMemClassifier[], text: string, k: number, calls: number): Promise<number[][]> {
-  for (let i = 0; i < 3; i++) for (const c of classifiers) await c.classify([text], { params: { k } })
+  const rounds = Math.max(3, Math.ceil(WARMUP_CALLS / classifiers.length))
+  for (let i = 0; i < rounds; i++) for (const c of classifiers) await c.classify([text], { params: { k } })
   const samples = classifiers.map((): number[] => [])
   for (let i = 0; i < calls; i++) for (const [j, c] of classifiers.entries()) samples[j].push(await cpuOfCall(c, text, k))
   return samples
@@ -117,13 +125,13 @@ export async function servedAccuracy(classifier: ResMemClassifier, examples: rea
   return examples.length ? right / examples.length : 0
 }
 
-/** The CPU ms that must fit the budget: the p90 (a record without it fitted the p50). */
-export const fitMs = (c: ServingCandidate): number => c.cpuMsP90 ?? c.cpuMsP50
+/** The CPU ms that must fit: the p50. */
+export const fitMs = (c: ServingCandidate): number => c.cpuMsP50
 
-/** The candidate to serve: the most accurate that fits (ties: the cheaper), else the cheapest. */
+/** The candidate to serve: the most accurate whose p50 is within HEADROOM of the budget (ties: the cheaper), else the cheapest. */
 export function pickCandidate(candidates: readonly ServingCandidate[], budgetMs: number): { chosen: ServingCandidate; met: boolean } {
   if (candidates.length === 0) throw new RangeError('no serving candidate was measured')
-  const within = candidates.filter((c) => fitMs(c) <= budgetMs)
+  const within = candidates.filter((c) => fitMs(c) <= HEADROOM * budgetMs)
   const cheapest = (a: ServingCandidate, b: ServingCandidate) => (fitMs(a) <= fitMs(b) ? a : b)
   if (within.length === 0) return { chosen: candidates.reduce(cheapest), met: false }
   const best = Math.max(...within.map((c) => c.valAccuracy))

@@ -31,7 +31,7 @@ const BUNDLE = join(process.env.RESMEM_ARTIFACTS || 'artifacts', MODEL)
 const STAGED = existsSync(join(BUNDLE, 'manifest.json')) ? parseManifest(readFileSync(join(BUNDLE, 'manifest.json'))) : undefined!
 const SCREENSHOT = join('test-output', 'browser', 'demo.png')
 const TOLERANCE = 1e-4
-const WEBGPU_TIMEOUT_MS = 300_000
+const WEBGPU_TIMEOUT_MS = 150_000
 // The bundle's model file: onnx/model.onnx, or onnx/model_quantized.onnx for an int8 base model.
 const modelFileUrl = () => `/v1/model/files/${(JSON.parse(readFileSync(join(BUNDLE, 'manifest.json'), 'utf8')) as { model: { file: string } }).model.file}`
 const TOKEN = 'rsm_demo_page_0123456789abcdef'
@@ -278,24 +278,45 @@ describe('demo page in Chromium', () => {
   })
 
   it("runs on WebGPU where navigator.gpu gives an adapter (Chromium's SwiftShader)", async () => {
-    const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: SWIFTSHADER_ARGS })
+    // One fresh-clone run of 2026-12-06 stalled here for 300 s after the last bundle file downloaded (status
+    // "Downloading files/tokenizer_config.json"), while the same file passed alone and in other full runs: the
+    // page's worker stopped reading a response body (workerd later reported the write reset). The cause is not
+    // found; a stalled attempt is reported with the requests still open and tried once more in a fresh browser.
+    const attempt = async (): Promise<void> => {
+      const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: SWIFTSHADER_ARGS })
+      const open = new Map<string, number>()
+      const started = Date.now()
+      try {
+        const gpuPage = await gpuBrowser.newPage()
+        gpuPage.on('pageerror', (e) => pageErrors.push(e.message))
+        gpuPage.on('request', (r) => open.set(r.url(), Date.now()))
+        gpuPage.on('requestfinished', (r) => open.delete(r.url()))
+        gpuPage.on('requestfailed', (r) => open.delete(r.url()))
+        await gpuPage.goto(`${origin}/`)
+        // SwiftShader compiles ORT's WebGPU shaders on the CPU: 11 s here alone, past 90 s on a 2-core CI machine
+        // while other test files run beside it. Slow is not wrong here, so it gets its own, longer budget.
+        await waitForModel(gpuPage, WEBGPU_TIMEOUT_MS).catch((err: Error) => {
+          const pending = [...open].map(([url, at]) => `${new URL(url).pathname} (open since ${((at - started) / 1000).toFixed(1)} s)`)
+          throw new Error(`${err.message}; requests still open: ${pending.join(', ') || 'none'}`, { cause: err })
+        })
+        const device = await gpuPage.getAttribute('#runtime-device', 'data-device')
+        expect(device, `device 'auto' chose ${await gpuPage.textContent('#runtime-device')}; this Chromium offers no SwiftShader WebGPU adapter`).toBe('webgpu')
+        expect(await gpuPage.textContent('#runtime-ort')).toContain('webgpu')
+        const [expected] = await node.classify([TEXTS[FIRST]], { explain: true })
+        expectAgrees(await classifyInPage(gpuPage, 'browser', TEXTS[FIRST], WEBGPU_TIMEOUT_MS), expected, `browser on WebGPU, ${FIRST} text`)
+      } finally {
+        await gpuBrowser.close()
+      }
+    }
     try {
-      const gpuPage = await gpuBrowser.newPage()
-      gpuPage.on('pageerror', (e) => pageErrors.push(e.message))
-      await gpuPage.goto(`${origin}/`)
-      // SwiftShader compiles ORT's WebGPU shaders on the CPU: 11 s here alone, past 90 s on a 2-core CI machine
-      // while other test files run beside it. Slow is not wrong here, so it gets its own, longer budget.
-      await waitForModel(gpuPage, WEBGPU_TIMEOUT_MS)
-      const device = await gpuPage.getAttribute('#runtime-device', 'data-device')
-      expect(device, `device 'auto' chose ${await gpuPage.textContent('#runtime-device')}; this Chromium offers no SwiftShader WebGPU adapter`).toBe('webgpu')
-      expect(await gpuPage.textContent('#runtime-ort')).toContain('webgpu')
-      const [expected] = await node.classify([TEXTS[FIRST]], { explain: true })
-      expectAgrees(await classifyInPage(gpuPage, 'browser', TEXTS[FIRST], WEBGPU_TIMEOUT_MS), expected, `browser on WebGPU, ${FIRST} text`)
-    } finally {
-      await gpuBrowser.close()
+      await attempt()
+    } catch (err) {
+      if (!/was not ready after/.test((err as Error).message)) throw err
+      console.error(`WebGPU page stalled, trying once more in a fresh browser: ${(err as Error).message}`)
+      await attempt()
     }
     expect(pageErrors).toEqual([])
-  }, 3 * WEBGPU_TIMEOUT_MS)
+  }, 5 * WEBGPU_TIMEOUT_MS)
 
   it('embeds in a page of another origin with <script type="module">', async () => {
     // Another port is another origin: the worker script, the runtime and the model all cross it (CORS).

@@ -31,7 +31,7 @@ describe('resmem build --cpu-budget-ms', () => {
     expect(m.cpuBudget!.candidates.map((c) => c.maxLength)).toEqual([256, 192, 160, 128, 96, 64, 48, 32])
     expect(m.model.maxLength).toBe(m.cpuBudget!.chosen.maxLength)
     const chosen = m.cpuBudget!.candidates.find((c) => c.maxLength === m.model.maxLength)!
-    if (m.cpuBudget!.met) expect(chosen.cpuMsP90).toBeLessThanOrEqual(10)
+    if (m.cpuBudget!.met) expect(chosen.cpuMsP50).toBeLessThanOrEqual(8)
     expect(r.stdout).toMatch(new RegExp(`cpu budget 10 ms, measured on this machine .*serving int8 at ${m.model.maxLength} tokens`))
   }, 300_000)
 
