@@ -38,8 +38,8 @@ residual memory (memory.bin + manifest.json), tuning k, sigma and T on the valid
                                   onnx/model_quantized.onnx and builds the memory from that model; auto takes
                                   int8 when its val accuracy is at most 0.2 points below fp32's
   --cpu-budget-ms N|free|off      serve the max length (256, 192, ..., 32 tokens, at most the trained one) that
-                                  keeps the CPU p50 of the longest val text within N ms, measured on this
-                                  machine on the worker's code path; the most accurate on val within N is
+                                  keeps the CPU p50 of the longest val text within 0.8 x N ms, measured on
+                                  this machine on the worker's code path; the most accurate on val within it is
                                   served, every candidate's cost and val accuracy go to manifest.json cpuBudget.
                                   Default free: 10 ms, the Workers Free plan's limit (the choice depends on this
                                   machine and its load, so such a build is not byte-for-byte reproducible).
