@@ -115,7 +115,34 @@ export function cacheKey(url: string, version: string): string {
   return u.toString()
 }
 
-/** `url` from `cache` under `key`, else from the network (then stored under `key`). */
+/** Cache writes still running (writeBehind). */
+const pendingWrites = new Set<Promise<unknown>>()
+
+/**
+ * Stores a copy without holding up the caller: a page load waits for its bytes, not for the Cache API. Two page
+ * loads stalled (90 s and 300 s, on a loaded 2-core machine) right after a 14-16 MB runtime file had downloaded,
+ * with nothing after it; a write that fails or never ends costs the next page load a download, never this one its model.
+ */
+function writeBehind(cache: Cache, key: string, response: Response): void {
+  const write: Promise<unknown> = cache
+    .put(key, response)
+    .catch(() => undefined)
+    .finally(() => pendingWrites.delete(write))
+  pendingWrites.add(write)
+}
+
+/** Waits for the cache writes started so far, at most `timeoutMs`; resolves to whether they all ended. */
+export async function cacheWritesSettled(timeoutMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+  try {
+    return await Promise.race([Promise.all([...pendingWrites]).then(() => true), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** `url` from `cache` under `key`, else from the network (then stored under `key`, behind the caller). */
 export async function readThrough(
   cache: Cache | undefined,
   url: string,
@@ -129,8 +156,7 @@ export async function readThrough(
   }
   const bytes = await fetchBytes(url, label, options)
   if (cache) {
-    // A full cache or a refused put costs the next page load a download, never this one its model.
-    await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined)
+    writeBehind(cache, key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }))
   }
   return { bytes, cached: false }
 }
@@ -175,7 +201,7 @@ export function cachedBundleSource(modelUrl: string, options: BundleSourceOption
     try {
       bytes = await fetchBytes(manifestUrl, 'manifest.json', { ...options, httpCache: 'no-cache' })
       stats.network.push(manifestUrl)
-      await c?.put(manifestUrl, new Response(bytes)).catch(() => undefined)
+      if (c) writeBehind(c, manifestUrl, new Response(bytes))
     } catch (err) {
       // Offline (fetch rejected, not an HTTP error): the last manifest seen, if any.
       const hit = err instanceof TypeError ? await c?.match(manifestUrl).catch(() => undefined) : undefined

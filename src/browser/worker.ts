@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink'
 import { loadBundle } from '../bundle/load.ts'
 import { ResMemClassifier } from '../classifier.ts'
-import { cacheKey, cachedBundleSource, openCache, readThrough, type FileProgress } from './cache.ts'
+import { cacheKey, cacheWritesSettled, cachedBundleSource, openCache, readThrough, type FileProgress } from './cache.ts'
 import { chooseDevice, jspiSupported, type DeviceEnvironment } from './device.ts'
 import { KNN_WASM, browserIndex } from './knn.ts'
 import { loadOrt } from './ort.ts'
@@ -14,6 +14,9 @@ import type { Embeddings, LoadInfo, LoadProgress, WorkerApi, WorkerLoadOptions }
 
 let classifier: ResMemClassifier | undefined
 let loading: Promise<LoadInfo> | undefined
+
+/** How long a load waits, once the model answers, for the Cache API's copies and clean-up. */
+const CACHE_WAIT_MS = 10_000
 
 /** Download progress at most every 1% (or 1 MB): each report is a postMessage to the page. */
 function throttled(report: (p: LoadProgress) => void): (p: FileProgress) => void {
@@ -54,8 +57,9 @@ async function load(options: WorkerLoadOptions, onProgress?: (p: LoadProgress) =
   report({ stage: 'init', step: 'session' })
   classifier = await ResMemClassifier.create(bundle, { ort: runtime.ort, sessionOptions: runtime.sessionOptions, createIndex: index.createIndex })
   runtime.started()
-  // Older builds' files only take space now that this one loaded.
-  await bundleFiles.prune().catch(() => 0)
+  // The copies for the next page load, then older builds' files (which only take space now that this one loaded):
+  // bounded, as a stuck Cache API must not keep the model from answering.
+  if (await cacheWritesSettled(CACHE_WAIT_MS)) await Promise.race([bundleFiles.prune().catch(() => 0), new Promise((resolve) => setTimeout(resolve, CACHE_WAIT_MS))])
 
   const info: LoadInfo = {
     device,
