@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadBundle } from '../../src/bundle/load.ts'
 import { ArtifactError } from '../../src/bundle/source.ts'
-import { cachedBundleSource, cacheKey, readThrough } from '../../src/browser/cache.ts'
+import { cachedBundleSource, cacheKey, cacheWritesSettled, readThrough } from '../../src/browser/cache.ts'
 import { bundleFiles, enc } from '../helpers/bundle.ts'
 
 const BASE = 'https://example.test/models/spam/'
@@ -191,9 +191,19 @@ describe('readThrough', () => {
     const key = cacheKey(url, 'ort-1.30.0')
     expect(key).toBe(`${url}?resmem=ort-1.30.0`)
     expect((await readThrough(cache, url, key, 'ort', { fetch: server.fetch })).cached).toBe(false)
+    expect(await cacheWritesSettled(1000)).toBe(true)
     const again = await readThrough(cache, url, key, 'ort', { fetch: server.fetch })
     expect(again.cached).toBe(true)
     expect([...again.bytes]).toEqual([0, 97, 115, 109])
     expect(server.requests).toHaveLength(1)
+  })
+
+  it('a cache write that never ends does not hold up the bytes; waiting for it is bounded', async () => {
+    const url = 'https://example.test/ort/ort-wasm-simd-threaded.wasm'
+    const server = fakeServer(new Map([[url, new Uint8Array([1, 2, 3])]]))
+    const stuck = { match: async () => undefined, put: () => new Promise<void>(() => {}) } as unknown as Cache
+    const read = await readThrough(stuck, url, cacheKey(url, 'v'), 'ort', { fetch: server.fetch })
+    expect([...read.bytes]).toEqual([1, 2, 3])
+    expect(await cacheWritesSettled(50)).toBe(false)
   })
 })
