@@ -15,6 +15,7 @@ export type { Answer, Classification, LabelScore, Neighbor, BasePrediction, Exam
 export { ResMemClassifier, labelScores } from './classifier.ts'
 export type { ClassifierOptions, ClassifyOptions } from './classifier.ts'
 
+export { CodedError } from './errors.ts'
 export { loadBundle, BUNDLE_FILES } from './bundle/load.ts'
 export type { Bundle } from './bundle/load.ts'
 export { fetchSource, hubSource, ArtifactError } from './bundle/source.ts'

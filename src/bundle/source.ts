@@ -3,18 +3,15 @@
  * ("config.json", "onnx/model.onnx", "memory.bin"); each edge answers from what it has: a folder (Node),
  * Workers Static Assets (workerd), fetch + Cache API (browsers), or a Hugging Face style hub.
  */
+import { CodedError } from '../errors.ts'
+
 export type FileSource = (path: string) => Promise<Uint8Array>
 
 export type ArtifactErrorCode = 'missing_file' | 'corrupt' | 'model_mismatch' | 'dimension_mismatch' | 'label_mismatch'
 
 /** A bundle file that is missing or does not agree with the others. */
-export class ArtifactError extends Error {
-  readonly code: ArtifactErrorCode
-  constructor(code: ArtifactErrorCode, message: string) {
-    super(message)
-    this.name = 'ArtifactError'
-    this.code = code
-  }
+export class ArtifactError extends CodedError<ArtifactErrorCode> {
+  override readonly name = 'ArtifactError'
 }
 
 export interface FetchSourceOptions {

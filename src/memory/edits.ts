@@ -23,17 +23,13 @@ export function formatRowId(row: MemoryRowId): string {
 }
 
 import { LabelSet } from './labels.ts'
+import { CodedError } from '../errors.ts'
 
 export type MemoryEditErrorCode = 'invalid_example' | 'not_found' | 'unsupported'
 
 /** A learn or forget the memory refuses; nothing was changed. `code` is stable for callers (HTTP answers). */
-export class MemoryEditError extends Error {
-  readonly code: MemoryEditErrorCode
-  constructor(code: MemoryEditErrorCode, message: string) {
-    super(message)
-    this.name = 'MemoryEditError'
-    this.code = code
-  }
+export class MemoryEditError extends CodedError<MemoryEditErrorCode> {
+  override readonly name = 'MemoryEditError'
 }
 
 /**

@@ -27,6 +27,7 @@
  * The quantization scheme and its error bounds are in quantize.ts.
  */
 import { sha256, toHex, equalBytes } from './checksum.ts'
+import { CodedError } from '../errors.ts'
 
 export const MEMORY_MAGIC = 'RMEM'
 export const MEMORY_VERSION = 1
@@ -55,12 +56,10 @@ export interface ResidualMemory {
 export type MemoryErrorCode = 'truncated' | 'bad_magic' | 'unsupported_version' | 'checksum_mismatch' | 'corrupt'
 
 /** A memory.bin that cannot be used. `code` is stable for callers (HTTP answers, tests). */
-export class MemoryFormatError extends Error {
-  readonly code: MemoryErrorCode
+export class MemoryFormatError extends CodedError<MemoryErrorCode> {
+  override readonly name = 'MemoryFormatError'
   constructor(code: MemoryErrorCode, message: string) {
-    super(`memory.bin: ${message}`)
-    this.name = 'MemoryFormatError'
-    this.code = code
+    super(code, `memory.bin: ${message}`)
   }
 }
 

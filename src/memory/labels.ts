@@ -6,6 +6,8 @@
  * model labels first in the model's order, then memory labels in the order added.
  */
 
+import { CodedError } from '../errors.ts'
+
 /** What a label is made of: 1 to 64 letters, digits and `_ - . : /`. */
 export const LABEL_NAME = /^[\p{L}\p{N}_\-.:/]{1,64}$/u
 export const MAX_LABEL_LENGTH = 64
@@ -20,13 +22,8 @@ export interface ServedLabel {
 export type LabelErrorCode = 'invalid_label' | 'label_exists' | 'labels_full' | 'model_label' | 'not_found'
 
 /** An add or remove the label set refuses; nothing changed. */
-export class LabelError extends Error {
-  readonly code: LabelErrorCode
-  constructor(code: LabelErrorCode, message: string) {
-    super(message)
-    this.name = 'LabelError'
-    this.code = code
-  }
+export class LabelError extends CodedError<LabelErrorCode> {
+  override readonly name = 'LabelError'
 }
 
 /** Why `name` cannot be a label, or undefined when it can. */

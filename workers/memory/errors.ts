@@ -1,5 +1,6 @@
 /** Errors of the served memory's edits, mapped to HTTP by workers/errors.ts. */
 import type { Refusal } from '../objects/edit-log.ts'
+import { CodedError } from '../../src/errors.ts'
 
 /** The edit log cannot be read now: classifications and writes answer 503 rather than a stale memory. */
 export class MemoryUnavailableError extends Error {
@@ -16,14 +17,14 @@ export class MemoryUnavailableError extends Error {
  * The log refused a write: `code` says why (full -> 409, importing -> 503, sealed -> 409, not_found -> 404,
  * rate_limited -> 429 with Retry-After, idempotency_mismatch -> 422).
  */
-export class MemoryWriteError extends Error {
+export class MemoryWriteError extends CodedError<Refusal['code']> {
+  override readonly name = 'MemoryWriteError'
   constructor(
-    readonly code: Refusal['code'],
+    code: Refusal['code'],
     message: string,
     readonly retryAfter?: number,
   ) {
-    super(message)
-    this.name = 'MemoryWriteError'
+    super(code, message)
   }
 }
 
