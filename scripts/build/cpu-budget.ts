@@ -115,7 +115,10 @@ export async function cpuPerCall(classifier: ResMemClassifier, text: string, k: 
 export async function servedAccuracy(classifier: ResMemClassifier, examples: readonly { text: string; label: string }[], seen = new Map<string, string>()): Promise<number> {
   const { tokenizer } = classifier
   const keys = examples.map((e) => tokenizer.ids(e.text).slice(0, tokenizer.maxLength).join(','))
-  const todo = examples.map((e, i) => ({ text: e.text, key: keys[i] })).filter((e, i, all) => !seen.has(e.key) && all.findIndex((x) => x.key === e.key) === i)
+  // Each model input once, from the first text that gives it (a map, not a scan per text: val may hold thousands).
+  const firsts = new Map<string, string>()
+  examples.forEach((e, i) => seen.has(keys[i]) || firsts.has(keys[i]) || firsts.set(keys[i], e.text))
+  const todo = [...firsts].map(([key, text]) => ({ key, text }))
   for (let i = 0; i < todo.length; i += ORT_BATCH) {
     const batch = todo.slice(i, i + ORT_BATCH)
     const answers = await classifier.classify(batch.map((e) => e.text))
@@ -125,14 +128,11 @@ export async function servedAccuracy(classifier: ResMemClassifier, examples: rea
   return examples.length ? right / examples.length : 0
 }
 
-/** The CPU ms that must fit: the p50. */
-export const fitMs = (c: ServingCandidate): number => c.cpuMsP50
-
 /** The candidate to serve: the most accurate whose p50 is within HEADROOM of the budget (ties: the cheaper), else the cheapest. */
 export function pickCandidate(candidates: readonly ServingCandidate[], budgetMs: number): { chosen: ServingCandidate; met: boolean } {
   if (candidates.length === 0) throw new RangeError('no serving candidate was measured')
-  const within = candidates.filter((c) => fitMs(c) <= HEADROOM * budgetMs)
-  const cheapest = (a: ServingCandidate, b: ServingCandidate) => (fitMs(a) <= fitMs(b) ? a : b)
+  const within = candidates.filter((c) => c.cpuMsP50 <= HEADROOM * budgetMs)
+  const cheapest = (a: ServingCandidate, b: ServingCandidate) => (a.cpuMsP50 <= b.cpuMsP50 ? a : b)
   if (within.length === 0) return { chosen: candidates.reduce(cheapest), met: false }
   const best = Math.max(...within.map((c) => c.valAccuracy))
   return { chosen: within.filter((c) => c.valAccuracy === best).reduce(cheapest), met: true }

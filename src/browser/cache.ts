@@ -131,15 +131,20 @@ function writeBehind(cache: Cache, key: string, response: Response): void {
   pendingWrites.add(write)
 }
 
-/** Waits for the cache writes started so far, at most `timeoutMs`; resolves to whether they all ended. */
-export async function cacheWritesSettled(timeoutMs: number): Promise<boolean> {
+/** Waits for `work`, at most `timeoutMs`; resolves to whether it ended (a rejection counts as ended). */
+export async function settledWithin(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
   try {
-    return await Promise.race([Promise.all([...pendingWrites]).then(() => true), timeout])
+    return await Promise.race([work.then(() => true, () => true), timeout])
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Waits for the cache writes started so far, at most `timeoutMs`; resolves to whether they all ended. */
+export function cacheWritesSettled(timeoutMs: number): Promise<boolean> {
+  return settledWithin(Promise.all([...pendingWrites]), timeoutMs)
 }
 
 /** `url` from `cache` under `key`, else from the network (then stored under `key`, behind the caller). */

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink'
 import { loadBundle } from '../bundle/load.ts'
 import { ResMemClassifier } from '../classifier.ts'
-import { cacheKey, cacheWritesSettled, cachedBundleSource, openCache, readThrough, type FileProgress } from './cache.ts'
+import { cacheKey, cacheWritesSettled, cachedBundleSource, openCache, readThrough, settledWithin, type FileProgress } from './cache.ts'
 import { chooseDevice, jspiSupported, type DeviceEnvironment } from './device.ts'
 import { KNN_WASM, browserIndex } from './knn.ts'
 import { loadOrt } from './ort.ts'
@@ -59,7 +59,7 @@ async function load(options: WorkerLoadOptions, onProgress?: (p: LoadProgress) =
   runtime.started()
   // The copies for the next page load, then older builds' files (which only take space now that this one loaded):
   // bounded, as a stuck Cache API must not keep the model from answering.
-  if (await cacheWritesSettled(CACHE_WAIT_MS)) await Promise.race([bundleFiles.prune().catch(() => 0), new Promise((resolve) => setTimeout(resolve, CACHE_WAIT_MS))])
+  if (await cacheWritesSettled(CACHE_WAIT_MS)) await settledWithin(bundleFiles.prune(), CACHE_WAIT_MS)
 
   const info: LoadInfo = {
     device,

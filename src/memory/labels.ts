@@ -88,6 +88,14 @@ export class LabelSet {
     return this.width - 1
   }
 
+  /**
+   * Adds a memory label unless `name` is served already. Replaying a log needs this: after a model change, a name
+   * the log added may be the new model's own label, which stays the model's.
+   */
+  ensure(name: string): void {
+    if (this.idOf(name) === undefined) this.add(name)
+  }
+
   /** Checks a remove without making it; returns the label's class id. */
   checkRemove(name: string): number {
     if (this.model.includes(name)) throw new LabelError('model_label', `${JSON.stringify(name)} is a label of the model: only labels added to the memory can be removed`)

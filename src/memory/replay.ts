@@ -40,10 +40,7 @@ export function replayEdits(target: ReplayTarget, ops: readonly EditOp[], after 
     if (op.op === 'label') {
       if (!target.labels) throw new RangeError(`edit ${op.version}: a label entry, and no label set to apply it to`)
       // Its rows were forgotten by the entries before it; a label given again starts a new, empty slot.
-      // A name the model has as its own (after a model change) stays the model's label.
-      if (op.action === 'add') {
-        if (target.labels.idOf(op.label) === undefined) target.labels.add(op.label)
-      }
+      if (op.action === 'add') target.labels.ensure(op.label)
       else if (target.labels.isMemoryLabel(op.label)) target.labels.remove(op.label)
       continue
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadBundle } from '../../src/bundle/load.ts'
 import { ArtifactError } from '../../src/bundle/source.ts'
-import { cachedBundleSource, cacheKey, cacheWritesSettled, readThrough } from '../../src/browser/cache.ts'
+import { cachedBundleSource, cacheKey, cacheWritesSettled, readThrough, settledWithin } from '../../src/browser/cache.ts'
 import { bundleFiles, enc } from '../helpers/bundle.ts'
 
 const BASE = 'https://example.test/models/spam/'
@@ -205,5 +205,13 @@ describe('readThrough', () => {
     const read = await readThrough(stuck, url, cacheKey(url, 'v'), 'ort', { fetch: server.fetch })
     expect([...read.bytes]).toEqual([1, 2, 3])
     expect(await cacheWritesSettled(50)).toBe(false)
+  })
+})
+
+describe('settledWithin', () => {
+  it('is true for work that ends, failed or not, and false for work that outlasts the wait', async () => {
+    expect(await settledWithin(Promise.resolve(1), 1000)).toBe(true)
+    expect(await settledWithin(Promise.reject(new Error('quota')), 1000)).toBe(true)
+    expect(await settledWithin(new Promise(() => {}), 50)).toBe(false)
   })
 })

@@ -51,12 +51,11 @@ async function reencode(memory: MemorySync, entries: readonly LogEntry[], from: 
   // `live`: the labels at each entry; `known`: every label seen (a row encodes alike whenever its label lived).
   const live = new LabelSet(memory.classifier.labels)
   const known = new LabelSet(memory.classifier.labels)
-  const add = (set: LabelSet, name: string) => set.idOf(name) === undefined && set.add(name)
-  for (const name of memoryLabels) [live, known].forEach((set) => add(set, name))
+  for (const name of memoryLabels) [live, known].forEach((set) => set.ensure(name))
   const servedAt = new Map<number, boolean>()
   for (const e of entries) {
     if (e.op === 'label' && e.label !== undefined) {
-      if (e.target === 'add') [live, known].forEach((set) => add(set, e.label!))
+      if (e.target === 'add') [live, known].forEach((set) => set.ensure(e.label!))
       else if (e.target === 'remove' && live.isMemoryLabel(e.label)) live.remove(e.label)
     }
     if (e.op === 'add' && e.label !== undefined) servedAt.set(e.version, live.idOf(e.label) !== undefined)
